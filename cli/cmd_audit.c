@@ -1,0 +1,630 @@
+/*
+ * cmd_audit.c - the auditor's commands: verify, checkpoints, proofs,
+ * attestation, export and import of replicas.
+ */
+#include "cli.h"
+#include "fileio.h"
+#include "merkle.h"
+#include "note.h"
+#include "parse.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_NOTE_FILE (64u << 10)
+#define MAX_PROOF_FILE (1u << 20)
+#define MAX_EXPORT_FILE ((size_t)16 << 30)
+
+#define PARSE(opts, pos, max, np)                                                                  \
+    do {                                                                                           \
+        int rc_ = cli_parse(c, argc, argv, opts, pos, max, np);                                    \
+        if (rc_) return rc_ < 0 ? 0 : cli_error(c, rc_);                                           \
+    } while (0)
+
+static int open_read(struct cli *c, struct ivl_state *st)
+{
+    int rc = cli_open(c);
+    return rc ? rc : ivl_ledger_begin(c->l, st);
+}
+
+static const char *tmpdir(void)
+{
+    const char *t = getenv("TMPDIR");
+    return t && *t ? t : "/tmp";
+}
+
+/* ---- verify ---- */
+
+static int read_from_checkpoint(struct cli *c, const char *path, struct ivl_verify_opts *o)
+{
+    char *buf;
+    size_t n;
+    struct ivl_state st;
+    int rc = ivl_file_read(path, MAX_NOTE_FILE, &buf, &n);
+    if (rc) return rc;
+    if (!(rc = open_read(c, &st))) {
+        rc = ivl_ledger_open_checkpoint(&st, buf, n, &o->from_size, o->from_root, NULL);
+        if (rc == IVL_E_BAD_CHECKPOINT || rc == IVL_E_BAD_NOTE)
+            rc = ivl_fail(IVL_E_FORK, "--from %s: %s", path, ivl_err_detail(rc));
+        ivl_ledger_end(&st);
+    }
+    free(buf);
+    o->have_from = 1;
+    return rc;
+}
+
+static int run_verify(struct cli *c, struct ivl_verify_opts *o, struct ivl_verify_report *rep)
+{
+    int rc = cli_open(c);
+    if (!rc) rc = ivl_verify(c->l, o, rep);
+    /* Whatever the log breaks, the verdict is "verification failed". */
+    if (rc && ivl_err_exit(rc) != IVL_EXIT_IO && ivl_err_exit(rc) != IVL_EXIT_VERIFY)
+        rc = ivl_fail(IVL_E_TAMPERED, "%s", ivl_err_detail(rc));
+    return rc;
+}
+
+int cmd_verify(struct cli *c, int argc, char **argv)
+{
+    const char *from = NULL, *jobs = NULL;
+    struct cli_opt opts[] = {{"--from", OPT_STR, &from}, {"--jobs", OPT_STR, &jobs}, {0}};
+    PARSE(opts, NULL, 0, NULL);
+    struct ivl_verify_opts o = {0};
+    struct ivl_verify_report rep;
+    uint64_t j = 0;
+    int rc = 0;
+    if (jobs && (rc = cli_u64(jobs, "--jobs", &j))) return cli_error(c, rc);
+    if (jobs && (j < 1 || j > 64)) return cli_error(c, ivl_fail(IVL_E_USAGE, "--jobs must be 1 to 64"));
+    o.jobs = (unsigned)j;
+    o.tmpdir = tmpdir();
+    if (from && (rc = read_from_checkpoint(c, from, &o))) return cli_error(c, rc);
+    rc = run_verify(c, &o, &rep);
+    char hex[65];
+    cli_hex(rep.root, 32, hex);
+    if (c->json) {
+        json_t *jv = json_pack("{s:b,s:I,s:s,s:I,s:I,s:I,s:f}", "ok", rc == 0, "size",
+                               (json_int_t)rep.size, "root", hex, "entries", (json_int_t)rep.entries,
+                               "signatures", (json_int_t)rep.signatures, "checkpoints",
+                               (json_int_t)rep.checkpoints, "seconds", rep.seconds);
+        if (o.have_from) {
+            json_object_set_new(jv, "from_size", json_integer((json_int_t)o.from_size));
+            json_object_set_new(jv, "signatures_skipped", json_integer((json_int_t)rep.skipped_signatures));
+        }
+        json_t *bt = json_object();
+        for (int t = 1; t <= IVL_T_MAX; t++)
+            if (rep.by_type[t]) json_object_set_new(bt, ivl_type_name(t), json_integer((json_int_t)rep.by_type[t]));
+        json_object_set_new(jv, "by_type", bt);
+        if (rc) {
+            json_object_set_new(jv, "error", json_pack("{s:s,s:s}", "code", ivl_err_code(rc), "message", ivl_err_detail(rc)));
+            if (rep.bad_seq != UINT64_MAX) json_object_set_new(jv, "bad_entry", json_integer((json_int_t)rep.bad_seq));
+            if (rep.bad_table[0]) json_object_set_new(jv, "bad_table", json_string(rep.bad_table));
+        }
+        cli_json_out(jv);
+        return rc ? cli_error(c, rc) : 0;
+    }
+    if (rc) return cli_error(c, rc);
+    printf("ledger verified: %llu entries, %llu signatures checked", (unsigned long long)rep.entries,
+           (unsigned long long)rep.signatures);
+    if (o.have_from)
+        printf(" (entries before %llu covered by the consistency proof from the checkpoint)",
+               (unsigned long long)o.from_size);
+    printf("\n  root %s at size %llu\n  %llu stored checkpoints match, every table equals the "
+           "replayed log\n  ",
+           hex, (unsigned long long)rep.size, (unsigned long long)rep.checkpoints);
+    for (int t = 1; t <= IVL_T_MAX; t++)
+        if (rep.by_type[t]) printf("%s %llu  ", ivl_type_name(t), (unsigned long long)rep.by_type[t]);
+    printf("\n  %.3f s\n", rep.seconds);
+    return 0;
+}
+
+/* ---- checkpoints ---- */
+
+int cmd_checkpoint(struct cli *c, int argc, char **argv)
+{
+    PARSE(NULL, NULL, 0, NULL);
+    struct ivl_state st;
+    char *note = NULL;
+    int rc = open_read(c, &st);
+    if (rc) return cli_error(c, rc);
+    rc = ivl_ledger_checkpoint(c->l, &st, 0, &note);
+    ivl_ledger_end(&st);
+    if (rc) return cli_error(c, rc);
+    if (c->json) cli_json_out(json_pack("{s:s}", "checkpoint", note));
+    else fputs(note, stdout);
+    free(note);
+    return 0;
+}
+
+static int read_vkey_file(const char *path, const char *flag, struct ivl_vkey *k)
+{
+    char *buf;
+    size_t n;
+    int rc = cli_need(path, flag);
+    if (!rc) rc = ivl_file_read(path, 4096, &buf, &n);
+    if (rc) return rc;
+    rc = ivl_vkey_parse(buf, n, k);
+    free(buf);
+    if (rc) return ivl_fail(IVL_E_INPUT, "%s %s is not a verifier key: %s", flag, path, ivl_err_detail(rc));
+    return 0;
+}
+
+int cmd_checkpoint_verify(struct cli *c, int argc, char **argv)
+{
+    const char *pub = NULL, *pos[1];
+    int np;
+    struct cli_opt opts[] = {{"--pub", OPT_STR, &pub}, {0}};
+    PARSE(opts, pos, 1, &np);
+    if (np != 1) return cli_error(c, ivl_fail(IVL_E_USAGE, "checkpoint verify needs a checkpoint file"));
+    struct ivl_vkey k;
+    char *buf;
+    size_t n, tl;
+    uint32_t mask;
+    char origin[256], hex[65];
+    uint64_t size;
+    uint8_t root[32];
+    int rc = read_vkey_file(pub, "--pub", &k);
+    if (!rc) rc = ivl_file_read(pos[0], MAX_NOTE_FILE, &buf, &n);
+    if (rc) return cli_error(c, rc);
+    rc = ivl_note_open(buf, n, &k, 1, &tl, &mask);
+    if (!rc) rc = ivl_checkpoint_parse(buf, tl, origin, sizeof origin, &size, root);
+    free(buf);
+    if (rc) return cli_error(c, ivl_fail(ivl_err_exit(rc) == IVL_EXIT_VERIFY ? rc : IVL_E_BAD_CHECKPOINT,
+                                         "%s: %s", pos[0], ivl_err_detail(rc)));
+    cli_hex(root, 32, hex);
+    if (c->json)
+        cli_json_out(json_pack("{s:b,s:s,s:I,s:s,s:s}", "ok", 1, "origin", origin, "size",
+                               (json_int_t)size, "root", hex, "key", k.name));
+    else
+        printf("checkpoint verified with key %s\n  origin %s\n  size   %llu\n  root   %s\n", k.name,
+               origin, (unsigned long long)size, hex);
+    return 0;
+}
+
+/* ---- proofs ---- */
+
+static json_t *hashes_json(uint8_t (*h)[32], size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append_new(a, cli_json_hex(h[i], 32));
+    return a;
+}
+
+int cmd_proof_inclusion(struct cli *c, int argc, char **argv)
+{
+    const char *size = NULL, *pos[1];
+    int np;
+    struct cli_opt opts[] = {{"--size", OPT_STR, &size}, {0}};
+    PARSE(opts, pos, 1, &np);
+    uint64_t seq, sz = 0;
+    int rc = np == 1 ? cli_u64(pos[0], "SEQ", &seq) : ivl_fail(IVL_E_USAGE, "proof inclusion needs SEQ");
+    if (!rc && size) rc = cli_u64(size, "--size", &sz);
+    if (rc) return cli_error(c, rc);
+    struct ivl_state st;
+    struct ivl_head h;
+    uint8_t hashes[IVL_MERKLE_MAX_PROOF][32], leaf[32];
+    size_t n;
+    char *note = NULL;
+    if ((rc = open_read(c, &st))) return cli_error(c, rc);
+    rc = ivl_st_head(&st, &h);
+    if (!size) sz = h.size;
+    if (!rc) rc = ivl_ledger_inclusion(&st, seq, sz, leaf, hashes, &n);
+    if (!rc) rc = ivl_ledger_checkpoint(c->l, &st, sz, &note);
+    ivl_ledger_end(&st);
+    if (rc) return cli_error(c, rc);
+    cli_json_out(json_pack("{s:I,s:I,s:o,s:o,s:s}", "index", (json_int_t)seq, "tree_size",
+                           (json_int_t)sz, "leaf_hash", cli_json_hex(leaf, 32), "hashes",
+                           hashes_json(hashes, n), "checkpoint", note));
+    free(note);
+    return 0;
+}
+
+int cmd_proof_consistency(struct cli *c, int argc, char **argv)
+{
+    const char *pos[2];
+    int np;
+    PARSE(NULL, pos, 2, &np);
+    uint64_t o, nw = 0;
+    int rc = np >= 1 ? cli_u64(pos[0], "OLD", &o) : ivl_fail(IVL_E_USAGE, "proof consistency needs OLD");
+    if (!rc && np == 2) rc = cli_u64(pos[1], "NEW", &nw);
+    if (rc) return cli_error(c, rc);
+    struct ivl_state st;
+    struct ivl_head h;
+    uint8_t hashes[IVL_MERKLE_MAX_PROOF][32], r1[32], r2[32];
+    size_t n;
+    char *n1 = NULL, *n2 = NULL;
+    if ((rc = open_read(c, &st))) return cli_error(c, rc);
+    rc = ivl_st_head(&st, &h);
+    if (np < 2) nw = h.size;
+    if (!rc) rc = ivl_ledger_consistency(&st, o, nw, hashes, &n);
+    if (!rc) rc = ivl_ledger_root(&st, o, r1);
+    if (!rc) rc = ivl_ledger_root(&st, nw, r2);
+    if (!rc) rc = ivl_ledger_checkpoint(c->l, &st, o, &n1);
+    if (!rc) rc = ivl_ledger_checkpoint(c->l, &st, nw, &n2);
+    ivl_ledger_end(&st);
+    if (rc) {
+        free(n1);
+        return cli_error(c, rc);
+    }
+    cli_json_out(json_pack("{s:I,s:I,s:o,s:o,s:o,s:s,s:s}", "old_size", (json_int_t)o, "new_size",
+                           (json_int_t)nw, "old_root", cli_json_hex(r1, 32), "new_root",
+                           cli_json_hex(r2, 32), "hashes", hashes_json(hashes, n), "old_checkpoint",
+                           n1, "new_checkpoint", n2));
+    free(n1);
+    free(n2);
+    return 0;
+}
+
+/* Reads a JSON array of 32-byte hex hashes. */
+static int proof_hashes(json_t *a, uint8_t (*out)[32], size_t *n)
+{
+    if (!json_is_array(a) || json_array_size(a) > IVL_MERKLE_MAX_PROOF)
+        return ivl_fail(IVL_E_BAD_PROOF, "\"hashes\" is not a list of at most %d hashes", IVL_MERKLE_MAX_PROOF);
+    *n = json_array_size(a);
+    for (size_t i = 0; i < *n; i++) {
+        const char *s = json_string_value(json_array_get(a, i));
+        size_t bl;
+        if (!s || strlen(s) != 64 || sodium_hex2bin(out[i], 32, s, 64, NULL, &bl, NULL) || bl != 32)
+            return ivl_fail(IVL_E_BAD_PROOF, "hash %zu of the proof is not 32 bytes of hex", i);
+    }
+    return 0;
+}
+
+static int hex32_field(json_t *j, const char *name, uint8_t out[32])
+{
+    const char *s = json_string_value(json_object_get(j, name));
+    size_t bl;
+    if (!s || strlen(s) != 64 || sodium_hex2bin(out, 32, s, 64, NULL, &bl, NULL) || bl != 32)
+        return ivl_fail(IVL_E_BAD_PROOF, "\"%s\" is not 32 bytes of hex", name);
+    return 0;
+}
+
+static int u64_field(json_t *j, const char *name, uint64_t *v)
+{
+    json_t *x = json_object_get(j, name);
+    if (!json_is_integer(x) || json_integer_value(x) < 0)
+        return ivl_fail(IVL_E_BAD_PROOF, "\"%s\" is not a non-negative integer", name);
+    *v = (uint64_t)json_integer_value(x);
+    return 0;
+}
+
+/* Opens a checkpoint note with the log key: its size and root. */
+static int note_checkpoint(json_t *j, const char *field, const struct ivl_vkey *k, uint64_t *size,
+                           uint8_t root[32])
+{
+    const char *note = json_string_value(json_object_get(j, field));
+    size_t tl;
+    uint32_t mask;
+    char origin[256];
+    if (!note) return ivl_fail(IVL_E_BAD_PROOF, "the proof has no \"%s\"", field);
+    int rc = ivl_note_open(note, strlen(note), k, 1, &tl, &mask);
+    if (!rc) rc = ivl_checkpoint_parse(note, tl, origin, sizeof origin, size, root);
+    if (!rc && strcmp(origin, k->name))
+        rc = ivl_fail(IVL_E_BAD_CHECKPOINT, "the checkpoint is for log '%s', the key for '%s'", origin, k->name);
+    if (rc) return ivl_fail(IVL_E_BAD_CHECKPOINT, "%s: %s", field, ivl_err_detail(rc));
+    return 0;
+}
+
+int cmd_proof_check(struct cli *c, int argc, char **argv)
+{
+    const char *pub = NULL, *pos[1];
+    int np;
+    struct cli_opt opts[] = {{"--log-pub", OPT_STR, &pub}, {0}};
+    PARSE(opts, pos, 1, &np);
+    if (np != 1) return cli_error(c, ivl_fail(IVL_E_USAGE, "proof check needs a proof file"));
+    struct ivl_vkey k;
+    char *buf;
+    size_t n, nh;
+    json_error_t je;
+    uint8_t hashes[IVL_MERKLE_MAX_PROOF][32], leaf[32], root[32], r1[32], r2[32];
+    uint64_t index, size, cs, o, nw;
+    int rc = read_vkey_file(pub, "--log-pub", &k);
+    if (!rc) rc = ivl_file_read(pos[0], MAX_PROOF_FILE, &buf, &n);
+    if (rc) return cli_error(c, rc);
+    json_t *j = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &je);
+    free(buf);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return cli_error(c, ivl_fail(IVL_E_BAD_PROOF, "%s is not a proof (JSON: %s)", pos[0], je.text));
+    }
+    const char *kind;
+    if (json_object_get(j, "index")) {
+        kind = "inclusion";
+        rc = u64_field(j, "index", &index);
+        if (!rc) rc = u64_field(j, "tree_size", &size);
+        if (!rc) rc = hex32_field(j, "leaf_hash", leaf);
+        if (!rc) rc = proof_hashes(json_object_get(j, "hashes"), hashes, &nh);
+        if (!rc) rc = note_checkpoint(j, "checkpoint", &k, &cs, root);
+        if (!rc && cs != size)
+            rc = ivl_fail(IVL_E_BAD_PROOF, "the checkpoint is for size %llu, the proof for %llu",
+                          (unsigned long long)cs, (unsigned long long)size);
+        if (!rc) rc = ivl_merkle_verify_inclusion(index, size, leaf, (const uint8_t(*)[32])hashes, nh, root);
+    } else {
+        kind = "consistency";
+        rc = u64_field(j, "old_size", &o);
+        if (!rc) rc = u64_field(j, "new_size", &nw);
+        if (!rc) rc = hex32_field(j, "old_root", r1);
+        if (!rc) rc = hex32_field(j, "new_root", r2);
+        if (!rc) rc = proof_hashes(json_object_get(j, "hashes"), hashes, &nh);
+        /* The roots count only when the log key signed them. */
+        if (!rc) rc = note_checkpoint(j, "old_checkpoint", &k, &cs, root);
+        if (!rc && (cs != o || memcmp(root, r1, 32)))
+            rc = ivl_fail(IVL_E_BAD_PROOF, "old_checkpoint does not match old_size and old_root");
+        if (!rc) rc = note_checkpoint(j, "new_checkpoint", &k, &cs, root);
+        if (!rc && (cs != nw || memcmp(root, r2, 32)))
+            rc = ivl_fail(IVL_E_BAD_PROOF, "new_checkpoint does not match new_size and new_root");
+        if (!rc) rc = ivl_merkle_verify_consistency(o, nw, r1, r2, (const uint8_t(*)[32])hashes, nh);
+    }
+    json_decref(j);
+    if (rc) return cli_error(c, ivl_fail(ivl_err_exit(rc) == IVL_EXIT_VERIFY ? rc : IVL_E_BAD_PROOF,
+                                         "%s proof %s: %s", kind, pos[0], ivl_err_detail(rc)));
+    if (c->json)
+        cli_json_out(json_pack("{s:b,s:s}", "ok", 1, "kind", kind));
+    else if (!strcmp(kind, "inclusion"))
+        printf("inclusion proof verified: entry %llu is in the log of size %llu signed by %s\n",
+               (unsigned long long)index, (unsigned long long)size, k.name);
+    else
+        printf("consistency proof verified: the log of size %llu extends the log of size %llu (%s)\n",
+               (unsigned long long)nw, (unsigned long long)o, k.name);
+    return 0;
+}
+
+/* ---- attest ---- */
+
+int cmd_attest(struct cli *c, int argc, char **argv)
+{
+    const char *key = NULL;
+    struct cli_opt opts[] = {{"--key", OPT_STR, &key}, {0}};
+    PARSE(opts, NULL, 0, NULL);
+    struct ivl_seckey *k = NULL;
+    struct ivl_party_rec aud;
+    struct ivl_verify_opts o = {0};
+    struct ivl_verify_report rep;
+    struct ivl_entry e = {0};
+    struct ivl_state st;
+    char text[512], line[IVL_NOTE_SIGLINE_MAX + 1], *note = NULL;
+    int rc = cli_open(c);
+    if (!rc) rc = cli_load_key(c, key, &k);
+    if (!rc) rc = cli_key_party(c, k, IVL_ROLE_AUDITOR, &aud);
+    o.tmpdir = tmpdir();
+    if (!rc) rc = run_verify(c, &o, &rep);
+    if (rc) {
+        ivl_key_free(k);
+        return cli_error(c, rc);
+    }
+    cli_new_entry(c, &e, IVL_T_ATTEST);
+    e.u.attest.size = rep.size;
+    memcpy(e.u.attest.root, rep.root, 32);
+    if (!(rc = ivl_ledger_begin(c->l, &st))) {
+        rc = ivl_checkpoint_format(st.origin, rep.size, rep.root, text, sizeof text);
+        if (!rc) rc = ivl_key_sign(k, (const uint8_t *)text, strlen(text), e.u.attest.note_sig);
+        if (!rc) rc = ivl_note_sign_line(text, strlen(text), ivl_key_name(k), ivl_key_secret(k), line, sizeof line);
+        if (!rc) rc = cli_sign(st.origin, &e, 0, aud.p.uscc, k);
+        ivl_ledger_end(&st);
+    }
+    ivl_key_free(k);
+    if (rc) return cli_error(c, rc);
+    struct ivl_appended out;
+    size_t failed;
+    rc = ivl_ledger_append(c->l, &e, 1, c->now, c->time_flags, &out, &failed);
+    if (!rc && !(rc = ivl_ledger_begin(c->l, &st))) {
+        rc = ivl_ledger_checkpoint(c->l, &st, rep.size, &note);
+        ivl_ledger_end(&st);
+    }
+    if (rc) return cli_error(c, rc);
+    char id[37], hex[65];
+    cli_hex(out.leaf_hash, 32, hex);
+    if (c->json)
+        cli_json_out(json_pack("{s:I,s:s,s:s,s:s,s:I,s:s+}", "seq", (json_int_t)out.seq, "type",
+                               "attest", "id", cli_id_str(e.id, id), "leaf_hash", hex, "tree_size",
+                               (json_int_t)rep.size, "checkpoint", note, line));
+    else
+        printf("%s%s", note, line);
+    free(note);
+    return 0;
+}
+
+/* ---- export and import ---- */
+
+int cmd_export(struct cli *c, int argc, char **argv)
+{
+    const char *from = NULL, *outp = NULL;
+    struct cli_opt opts[] = {{"--from", OPT_STR, &from}, {"--out", OPT_STR, &outp}, {0}};
+    PARSE(opts, NULL, 0, NULL);
+    uint64_t f = 0;
+    int rc = cli_need(outp, "--out");
+    if (!rc && from) rc = cli_u64(from, "--from", &f);
+    if (rc) return cli_error(c, rc);
+    struct ivl_state st;
+    struct ivl_head h;
+    char tmp[PATH_MAX], *note = NULL;
+    int to_stdout = !strcmp(outp, "-");
+    snprintf(tmp, sizeof tmp, "%s.tmp-%d", outp, (int)getpid());
+    if ((rc = open_read(c, &st))) return cli_error(c, rc);
+    FILE *fp = to_stdout ? stdout : fopen(tmp, "wx");
+    if (!fp) {
+        ivl_ledger_end(&st);
+        return cli_error(c, ivl_fail(errno == ENOSPC ? IVL_E_NOSPACE : IVL_E_IO, "cannot write %s: %s", tmp, strerror(errno)));
+    }
+    rc = ivl_st_head(&st, &h);
+    if (!rc && f > h.size) rc = ivl_fail(IVL_E_USAGE, "--from %llu is beyond the log's %llu entries", (unsigned long long)f, (unsigned long long)h.size);
+    for (uint64_t s = f; !rc && s < h.size; s++) {
+        struct ivl_entry e;
+        const uint8_t *leaf;
+        size_t len;
+        if ((rc = ivl_ledger_leaf(&st, s, &leaf, &len)) || (rc = ivl_ledger_entry(&st, s, &e))) break;
+        json_t *j = cli_entry_json(&e);
+        char *b64 = malloc(sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL));
+        if (b64) {
+            sodium_bin2base64(b64, sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL), leaf, len, sodium_base64_VARIANT_ORIGINAL);
+            json_object_set_new(j, "leaf", json_string(b64));
+        }
+        char *s1 = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (!b64 || !s1 || fprintf(fp, "%s\n", s1) < 0) rc = ivl_fail(IVL_E_IO, "cannot write %s", outp);
+        free(b64);
+        free(s1);
+        json_decref(j);
+        ivl_entry_free(&e);
+    }
+    if (!rc) rc = ivl_ledger_checkpoint(c->l, &st, h.size, &note);
+    ivl_ledger_end(&st);
+    if (!rc) {
+        json_t *j = json_pack("{s:s}", "checkpoint", note);
+        char *s1 = json_dumps(j, JSON_COMPACT);
+        if (!s1 || fprintf(fp, "%s\n", s1) < 0) rc = ivl_fail(IVL_E_IO, "cannot write %s", outp);
+        free(s1);
+        json_decref(j);
+    }
+    free(note);
+    if (to_stdout) return rc ? cli_error(c, rc) : 0;
+    if (!rc && (fflush(fp) || fsync(fileno(fp))))
+        rc = ivl_fail(errno == ENOSPC ? IVL_E_NOSPACE : IVL_E_IO, "cannot write %s: %s", outp, strerror(errno));
+    if (fclose(fp) && !rc) rc = ivl_fail(IVL_E_IO, "cannot write %s: %s", outp, strerror(errno));
+    if (!rc && rename(tmp, outp)) rc = ivl_fail(IVL_E_IO, "cannot rename %s: %s", tmp, strerror(errno));
+    if (rc) {
+        unlink(tmp);
+        return cli_error(c, rc);
+    }
+    ivl_dir_sync_parent(outp);
+    if (c->json)
+        cli_json_out(json_pack("{s:s,s:I,s:I}", "out", outp, "from", (json_int_t)f, "size", (json_int_t)h.size));
+    else
+        printf("exported entries %llu to %llu to %s\n", (unsigned long long)f,
+               (unsigned long long)(h.size ? h.size - 1 : 0), outp);
+    return 0;
+}
+
+/* Parses an export: its leaves (decoded from base64 into one arena) and the
+ * checkpoint note of its last line. */
+static int parse_export(const char *path, char *buf, size_t n, struct ivl_import_leaf **out,
+                        size_t *count, uint8_t **arena, char **note)
+{
+    size_t cap = 0, lines = 0, used = 0;
+    *out = NULL;
+    *count = 0;
+    *note = NULL;
+    *arena = malloc(n + 1);
+    if (!*arena) return ivl_fail(IVL_E_NOMEM, "out of memory");
+    for (char *p = buf; p < buf + n;) {
+        char *nl = memchr(p, '\n', (size_t)(buf + n - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(buf + n - p);
+        json_error_t je;
+        lines++;
+        if (*note) return ivl_fail(IVL_E_INPUT, "%s line %zu: text after the checkpoint line", path, lines);
+        json_t *j = json_loadb(p, len, JSON_REJECT_DUPLICATES, &je);
+        p += len + 1;
+        if (!json_is_object(j)) {
+            json_decref(j);
+            return ivl_fail(IVL_E_INPUT, "%s line %zu: not a JSON object", path, lines);
+        }
+        const char *cp = json_string_value(json_object_get(j, "checkpoint"));
+        if (cp) {
+            *note = strdup(cp);
+            json_decref(j);
+            if (!*note) return ivl_fail(IVL_E_NOMEM, "out of memory");
+            continue;
+        }
+        json_t *seq = json_object_get(j, "seq");
+        const char *leaf = json_string_value(json_object_get(j, "leaf"));
+        size_t bl;
+        if (!json_is_integer(seq) || json_integer_value(seq) < 0 || !leaf) {
+            json_decref(j);
+            return ivl_fail(IVL_E_INPUT, "%s line %zu: an entry needs \"seq\" and \"leaf\"", path, lines);
+        }
+        if (sodium_base642bin(*arena + used, n + 1 - used, leaf, strlen(leaf), NULL, &bl, NULL,
+                              sodium_base64_VARIANT_ORIGINAL)) {
+            json_decref(j);
+            return ivl_fail(IVL_E_DECODE, "%s line %zu: \"leaf\" is not base64", path, lines);
+        }
+        if (*count == cap) {
+            cap = cap ? cap * 2 : 1024;
+            struct ivl_import_leaf *nlv = realloc(*out, cap * sizeof **out);
+            if (!nlv) {
+                json_decref(j);
+                return ivl_fail(IVL_E_NOMEM, "out of memory");
+            }
+            *out = nlv;
+        }
+        (*out)[*count].seq = (uint64_t)json_integer_value(seq);
+        (*out)[*count].leaf = (const uint8_t *)(uintptr_t)used; /* offset until the arena is final */
+        (*out)[(*count)++].len = bl;
+        used += bl;
+        json_decref(j);
+    }
+    for (size_t i = 0; i < *count; i++) (*out)[i].leaf = *arena + (uintptr_t)(*out)[i].leaf;
+    for (size_t i = 1; i < *count; i++)
+        if ((*out)[i].seq != (*out)[i - 1].seq + 1)
+            return ivl_fail(IVL_E_INPUT, "%s: entries are not consecutive after %llu", path,
+                            (unsigned long long)(*out)[i - 1].seq);
+    if (!*note) return ivl_fail(IVL_E_BAD_CHECKPOINT, "%s does not end with a checkpoint line", path);
+    return 0;
+}
+
+static void write_log_pub(struct cli *c)
+{
+    struct ivl_state st;
+    uint8_t pub[32];
+    char path[PATH_MAX], line[IVL_VKEY_MAX_LEN + 2];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/log.pub", c->ledger_dir);
+    if (!stat(path, &sb) || ivl_ledger_begin(c->l, &st)) return;
+    if (!ivl_ledger_log_pub(&st, pub) && !ivl_vkey_format(st.origin, pub, line, sizeof line - 1)) {
+        strcat(line, "\n");
+        ivl_file_write(path, line, strlen(line), 0644, 0);
+    }
+    ivl_ledger_end(&st);
+}
+
+int cmd_import(struct cli *c, int argc, char **argv)
+{
+    const char *pos[1];
+    int np;
+    PARSE(NULL, pos, 1, &np);
+    if (np != 1) return cli_error(c, ivl_fail(IVL_E_USAGE, "import needs an export file"));
+    char *buf = NULL, *note = NULL;
+    size_t n, count = 0;
+    struct ivl_import_leaf *leaves = NULL;
+    uint8_t *arena = NULL;
+    struct ivl_import_report rep;
+    int created = 0;
+    int rc = ivl_file_read(pos[0], MAX_EXPORT_FILE, &buf, &n);
+    if (!rc) rc = parse_export(pos[0], buf, n, &leaves, &count, &arena, &note);
+    free(buf);
+    if (!rc) {
+        rc = ivl_ledger_open(c->ledger_dir, &c->l);
+        if (rc == IVL_E_NO_LEDGER) {
+            rc = ivl_ledger_create(c->ledger_dir, &c->l);
+            created = !rc;
+        }
+    }
+    if (!rc) rc = ivl_ledger_import(c->l, leaves, count, note, strlen(note), &rep);
+    free(leaves);
+    free(arena);
+    free(note);
+    if (rc) {
+        if (created) {
+            char p[PATH_MAX];
+            ivl_ledger_close(c->l);
+            c->l = NULL;
+            snprintf(p, sizeof p, "%s/data.mdb", c->ledger_dir);
+            unlink(p);
+            snprintf(p, sizeof p, "%s/lock.mdb", c->ledger_dir);
+            unlink(p);
+        }
+        return cli_error(c, rc);
+    }
+    write_log_pub(c);
+    char hex[65];
+    cli_hex(rep.root, 32, hex);
+    if (c->json)
+        cli_json_out(json_pack("{s:I,s:I,s:I,s:s}", "had", (json_int_t)rep.had, "added",
+                               (json_int_t)rep.added, "size", (json_int_t)rep.size, "root", hex));
+    else
+        printf("imported %llu new entries (the replica held %llu); size %llu, root %s\n",
+               (unsigned long long)rep.added, (unsigned long long)rep.had,
+               (unsigned long long)rep.size, hex);
+    return 0;
+}

@@ -1,0 +1,210 @@
+/*
+ * main.c - ivl's entry point: global options and the one table of commands
+ * (git.c style), so that adding a command is one row and one function and
+ * `ivl CMD --help` works the same everywhere.
+ */
+#include "cli.h"
+#include "parse.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifndef IVL_VERSION
+#define IVL_VERSION "dev"
+#endif
+
+static const struct cli_cmd commands[] = {
+    {"keygen", cmd_keygen, "keygen NAME [--unencrypted] [--force]",
+     "Creates an Ed25519 key pair: NAME.key (secret, mode 0600, encrypted with a passphrase\n"
+     "unless --unencrypted) and NAME.pub (the signed-note verifier key line).\n"
+     "  --unencrypted  store the secret key without a passphrase (unattended service keys)\n"
+     "  --force        replace existing files\n"},
+    {"init", cmd_init, "init --origin ORIGIN --key AUTH.key --uscc U --name N",
+     "Creates the ledger in -L DIR with its checkpoint key DIR/log.key (key name = ORIGIN)\n"
+     "and DIR/log.pub, and appends the genesis entry signed by the authority.\n"
+     "  --origin ORIGIN  the log's name, e.g. qinshui.gov.cn/ivl/2026\n"
+     "  --key AUTH.key   the authority's secret key\n"
+     "  --uscc U         the authority's unified social credit code\n"
+     "  --name N         the authority's name\n"},
+    {"party add", cmd_party_add,
+     "party add --role R --uscc U --name N --pub FILE [--related U,U…] [--group G]\n"
+     "          [--categories C,C…] [--uscc-unchecked] --key AUTH.key\n"
+     "    | party add --batch FILE.csv --key AUTH.key",
+     "Registers a party. Roles: authority, sme, provider, finance, auditor.\n"
+     "  --related U,U…    (sme) related parties that may not be paid with its vouchers\n"
+     "  --group G         (sme) its group (same actual controller); the cap counts the group\n"
+     "  --categories C,…  (provider) rd, testing, ip, consulting, transfer, instruments\n"
+     "  --uscc-unchecked  register a code whose check digit is wrong (recorded in the entry)\n"
+     "  --batch FILE.csv  columns role,uscc,name,pub,related,group,categories; all or nothing\n"},
+    {"party suspend", cmd_party_suspend, "party suspend U --reason TEXT --key AUTH.key",
+     "Suspends a party: from now on it can sign nothing and receive nothing.\n"},
+    {"party rekey", cmd_party_rekey, "party rekey U --pub FILE --key AUTH.key",
+     "Replaces a party's key; the old key is refused for every later entry.\n"},
+    {"party list", cmd_party_list, "party list [--role R]", "Lists the registered parties.\n"},
+    {"party show", cmd_party_show, "party show U", "Shows one party.\n"},
+    {"budget open", cmd_budget_open,
+     "budget open ID --total AMT --cap AMT --ratio PCT --until DATE [--categories C,C…]\n"
+     "            --key AUTH.key",
+     "Opens a budget.\n"
+     "  --total AMT   the budget, in yuan (at most two decimals)\n"
+     "  --cap AMT     the most one enterprise (or its group) may hold from it\n"
+     "  --ratio PCT   the share of a contract vouchers may pay: 50, 50% or 33.5\n"
+     "  --until DATE  last day (YYYY-MM-DD, China Standard Time) to issue and spend\n"},
+    {"budget list", cmd_budget_list, "budget list", "Lists budgets with their totals.\n"},
+    {"budget show", cmd_budget_show, "budget show ID",
+     "Totals issued, redeemed, claimed, paid, released, clawed back, available.\n"},
+    {"issue", cmd_issue,
+     "issue --budget ID --to U --amount AMT [--until DATE] --key AUTH.key\n"
+     "    | issue --budget ID --batch FILE.csv --key AUTH.key",
+     "Issues a voucher to an enterprise and prints its id. The expiry defaults to the\n"
+     "budget's end. --batch FILE.csv has columns uscc,amount,until (until may be empty).\n"},
+    {"redeem", cmd_redeem,
+     "redeem --voucher V --provider U --contract FILE --contract-amount AMT --amount AMT\n"
+     "       [--category C] --key SME.key (--cosign PROV.key | --out REQ)",
+     "Spends a voucher on a provider's service. The contract document is hashed (SHA-256),\n"
+     "not stored. With --cosign the provider's key countersigns here and the redemption is\n"
+     "appended; with --out the enterprise's signed request is written to REQ for the\n"
+     "provider to countersign ('ivl cosign') and the operator to submit ('ivl submit').\n"},
+    {"cosign", cmd_cosign, "cosign REQ --key PROV.key",
+     "Shows a redemption request and countersigns it as the provider (REQ is updated).\n"},
+    {"submit", cmd_submit, "submit REQ…",
+     "Appends countersigned redemption requests (all in one transaction).\n"},
+    {"claim", cmd_claim, "claim --redemption R --invoice FILE --key PROV.key",
+     "The provider claims payment of a redemption; the invoice file is hashed.\n"},
+    {"approve", cmd_approve, "approve C --key AUTH.key", "Approves a pending claim.\n"},
+    {"reject", cmd_reject, "reject C --reason TEXT --key AUTH.key", "Rejects a pending claim.\n"},
+    {"cancel", cmd_cancel, "cancel R --reason TEXT --key AUTH.key",
+     "Cancels a redemption that has no claim; its amount returns to the voucher.\n"},
+    {"clawback", cmd_clawback, "clawback C --reason TEXT --key AUTH.key",
+     "Records that a paid claim's money is to be recovered.\n"},
+    {"pay", cmd_pay, "pay C --ref BANKREF --key FIN.key",
+     "Finance records payment of an approved claim with the bank reference.\n"},
+    {"revoke", cmd_revoke, "revoke V --reason TEXT --key AUTH.key",
+     "Revokes a voucher; its unspent balance returns to the budget.\n"},
+    {"expire", cmd_expire, "expire --key AUTH.key",
+     "Records every voucher past its expiry with money left; that money returns to its budget.\n"},
+    {"balance", cmd_balance, "balance U", "An enterprise's vouchers and what remains on them.\n"},
+    {"show", cmd_show, "show ID",
+     "Shows a voucher, redemption, claim (by id), an entry (by sequence number) or a party\n"
+     "(by USCC).\n"},
+    {"log", cmd_log, "log [--from N] [--limit K]", "Lists entries in order.\n"},
+    {"status", cmd_status, "status", "The ledger's origin, size, root and counts.\n"},
+    {"verify", cmd_verify, "verify [--from CHECKPOINT_FILE] [--jobs N]",
+     "Replays the whole log: decoding, hashes, signatures with the keys valid at each point,\n"
+     "every rule, the stored state against the replayed state, the stored checkpoints.\n"
+     "With --from, first proves that the log extends that checkpoint.\n"},
+    {"checkpoint verify", cmd_checkpoint_verify, "checkpoint verify FILE --pub FILE",
+     "Checks a C2SP signed checkpoint against a verifier key; needs no ledger.\n"},
+    {"checkpoint", cmd_checkpoint, "checkpoint", "Prints the current signed checkpoint.\n"},
+    {"attest", cmd_attest, "attest --key AUD.key",
+     "The auditor verifies the ledger, appends an attest entry and prints the checkpoint\n"
+     "cosigned by the log key and the auditor.\n"},
+    {"proof inclusion", cmd_proof_inclusion, "proof inclusion SEQ [--size N]",
+     "Prints an inclusion proof (JSON) with the signed checkpoint of that size.\n"},
+    {"proof consistency", cmd_proof_consistency, "proof consistency OLD [NEW]",
+     "Prints a consistency proof (JSON) between two tree sizes.\n"},
+    {"proof check", cmd_proof_check, "proof check PROOF_FILE --log-pub FILE",
+     "Checks an inclusion proof (with its checkpoint) using only the log's public key.\n"},
+    {"export", cmd_export, "export [--from N] --out FILE",
+     "Writes entries as JSON Lines, ending with the signed checkpoint.\n"},
+    {"import", cmd_import, "import FILE",
+     "Verifies an export and appends it to this replica (creating it if needed).\n"},
+};
+#define NCMD (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: ivl [-L DIR] [--json] COMMAND [ARGS]\n\n"
+               "ivl keeps the public record of science-and-technology innovation vouchers.\n\n"
+               "Commands:\n");
+    for (size_t i = 0; i < NCMD; i++) {
+        const char *u = commands[i].usage;
+        fprintf(f, "  %.*s\n", (int)strcspn(u, "\n"), u);
+    }
+    fprintf(f, "\nGlobal options:\n"
+               "  -L, --ledger DIR  the ledger directory (default $IVL_LEDGER, else ./ivl-data)\n"
+               "  --json            machine-readable output; errors as JSON on stderr\n"
+               "  --help, --version\n"
+               "Every command has --help. Passphrases are asked on the terminal, or read from\n"
+               "IVL_PASSPHRASE_FILE or IVL_PASSPHRASE. IVL_NOW (RFC 3339) sets the append time.\n"
+               "Exit codes: 0 done, 1 rejected by a rule, 2 usage, 3 verification failed,\n"
+               "4 storage or I/O, 5 key error.\n");
+}
+
+/* Finds the longest command whose words match argv (e.g. "party add"). */
+static const struct cli_cmd *find(int argc, char **argv, int *words)
+{
+    const struct cli_cmd *best = NULL;
+    for (size_t i = 0; i < NCMD; i++) {
+        const char *n = commands[i].name;
+        int w = 0;
+        const char *p = n;
+        while (*p && w < argc) {
+            size_t len = strcspn(p, " ");
+            if (strlen(argv[w]) != len || strncmp(argv[w], p, len)) break;
+            w++;
+            p += len;
+            if (*p == ' ') p++;
+        }
+        if (!*p && (!best || w > *words)) {
+            best = &commands[i];
+            *words = w;
+        }
+    }
+    return best;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli c = {0};
+    int i = 1;
+    c.ledger_dir = getenv("IVL_LEDGER");
+    if (!c.ledger_dir || !*c.ledger_dir) c.ledger_dir = "ivl-data";
+    c.cmd_name = "ivl";
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--json")) {
+            c.json = 1;
+        } else if (!strcmp(a, "-L") || !strcmp(a, "--ledger")) {
+            if (++i >= argc) return cli_error(&c, ivl_fail(IVL_E_USAGE, "%s needs a directory", a));
+            c.ledger_dir = argv[i];
+        } else if (!strncmp(a, "--ledger=", 9)) {
+            c.ledger_dir = a + 9;
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--version")) {
+            printf("ivl %s\n", IVL_VERSION);
+            return 0;
+        } else {
+            return cli_error(&c, ivl_fail(IVL_E_USAGE, "unknown option %s (see ivl --help)", a));
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return IVL_EXIT_USAGE;
+    }
+    if (sodium_init() < 0) return cli_error(&c, ivl_fail(IVL_E_NOMEM, "libsodium failed to start"));
+
+    int words = 0;
+    const struct cli_cmd *cmd = find(argc - i, argv + i, &words);
+    if (!cmd)
+        return cli_error(&c, ivl_fail(IVL_E_USAGE, "unknown command '%s' (see ivl --help)", argv[i]));
+    c.cmd = cmd;
+    c.cmd_name = cmd->name;
+
+    const char *now = getenv("IVL_NOW");
+    if (now && *now) {
+        if (ivl_time_parse(now, &c.now))
+            return cli_error(&c, ivl_fail(IVL_E_DATE, "IVL_NOW '%s' is not an RFC 3339 time", now));
+    } else {
+        c.now = (int64_t)time(NULL);
+        c.time_flags = IVL_APPEND_CLAMP_TIME;
+    }
+    /* argv[i + words - 1] becomes the command's argv[0]. */
+    int rc = cmd->fn(&c, argc - i - words + 1, argv + i + words - 1);
+    if (c.l) ivl_ledger_close(c.l);
+    return rc;
+}

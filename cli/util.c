@@ -1,0 +1,381 @@
+/*
+ * util.c - what every command uses: flag parsing, value parsing with the
+ * flag named in the error, the one place errors become messages and exit
+ * codes, passphrases, key-to-party checks, signing and appending.
+ */
+#include "cli.h"
+#include "merkle.h"
+#include "fileio.h"
+#include "parse.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+/* ---- flags ---- */
+
+static void cmd_help(const struct cli *c)
+{
+    printf("usage: ivl %s\n\n%s", c->cmd->usage, c->cmd->help);
+}
+
+int cli_parse(struct cli *c, int argc, char **argv, const struct cli_opt *opts, const char **pos,
+              int maxpos, int *npos)
+{
+    int np = 0, only_pos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_pos || a[0] != '-' || !a[1]) {
+            if (np >= maxpos)
+                return ivl_fail(IVL_E_USAGE, "%s: unexpected argument '%s'", c->cmd_name, a);
+            pos[np++] = a;
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            only_pos = 1;
+            continue;
+        }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            cmd_help(c);
+            return -1;
+        }
+        size_t nl = strcspn(a, "=");
+        const char *inl = a[nl] == '=' ? a + nl + 1 : NULL;
+        const struct cli_opt *o = opts;
+        for (; o && o->name; o++)
+            if (strlen(o->name) == nl && !strncmp(o->name, a, nl)) break;
+        int receipt = nl == 9 && !strncmp(a, "--receipt", 9);
+        if ((!o || !o->name) && !receipt)
+            return ivl_fail(IVL_E_USAGE, "%s: unknown flag %.*s (see ivl %s --help)", c->cmd_name,
+                            (int)nl, a, c->cmd_name);
+        if (!receipt && o->kind == OPT_FLAG) {
+            if (inl) return ivl_fail(IVL_E_USAGE, "%s takes no value", o->name);
+            *o->val = "1";
+            continue;
+        }
+        const char *v = inl;
+        if (!v) {
+            if (i + 1 >= argc)
+                return ivl_fail(IVL_E_USAGE, "%.*s needs a value", (int)nl, a);
+            v = argv[++i];
+        }
+        if (receipt)
+            c->receipt = v;
+        else
+            *o->val = v;
+    }
+    if (npos) *npos = np;
+    return 0;
+}
+
+int cli_need(const char *val, const char *flag)
+{
+    return val ? 0 : ivl_fail(IVL_E_USAGE, "%s is required", flag);
+}
+
+int cli_amount(const char *s, const char *flag, uint64_t *fen)
+{
+    int rc = cli_need(s, flag);
+    if (!rc && (rc = ivl_amount_parse(s, fen)))
+        return ivl_fail(rc, "%s '%s': %s", flag, s, ivl_err_detail(rc));
+    return rc;
+}
+
+int cli_date(const char *s, const char *flag, int64_t *t)
+{
+    int rc = cli_need(s, flag);
+    if (!rc && (rc = ivl_date_parse(s, t)))
+        return ivl_fail(rc, "%s '%s': %s", flag, s, ivl_err_detail(rc));
+    return rc;
+}
+
+int cli_u64(const char *s, const char *what, uint64_t *v)
+{
+    char *end;
+    if (!s || !*s || *s == '-' || *s == '+' || (s[0] == '0' && s[1]))
+        return ivl_fail(IVL_E_USAGE, "%s '%s' is not a number", what, s ? s : "");
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (*end || errno) return ivl_fail(IVL_E_USAGE, "%s '%s' is not a number", what, s);
+    *v = x;
+    return 0;
+}
+
+int cli_uscc(const char *s, const char *what)
+{
+    int rc = ivl_uscc_check(s);
+    if (rc == IVL_E_USCC_FORMAT)
+        return ivl_fail(rc, "%s '%s': %s", what, s, ivl_err_detail(rc));
+    return 0; /* a wrong check digit is the rules' to judge */
+}
+
+int cli_id(const char *s, const char *what, uint8_t id[IVL_ID_LEN])
+{
+    if (ivl_id_parse(s, id)) return ivl_fail(IVL_E_USAGE, "%s '%s' is not an id", what, s);
+    return 0;
+}
+
+int cli_text(const char *s, const char *what, size_t max)
+{
+    int rc = cli_need(s, what);
+    if (!rc && !ivl_text_valid(s, max))
+        return ivl_fail(IVL_E_USAGE, "%s must be 1 to %zu bytes of text without control characters",
+                        what, max);
+    return rc;
+}
+
+/* ---- errors ---- */
+
+int cli_error(struct cli *c, int err)
+{
+    const char *msg = ivl_err_detail(err);
+    if (c->json) {
+        json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", ivl_err_code(err), "message", msg);
+        char *s = json_dumps(j, JSON_COMPACT);
+        fprintf(stderr, "%s\n", s ? s : "{\"error\":{\"code\":\"out_of_memory\"}}");
+        free(s);
+        json_decref(j);
+    } else {
+        fprintf(stderr, "ivl: %s\n", msg);
+    }
+    return ivl_err_exit(err);
+}
+
+/* ---- ledger, keys, passphrases ---- */
+
+int cli_open(struct cli *c)
+{
+    if (c->l) return 0;
+    return ivl_ledger_open(c->ledger_dir, &c->l);
+}
+
+static int read_tty_pass(const char *prompt, char *buf, size_t cap, size_t *len)
+{
+    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    struct termios old, t;
+    if (fd < 0 || tcgetattr(fd, &old)) {
+        if (fd >= 0) close(fd);
+        return ivl_fail(IVL_E_KEY_NOPASS,
+                        "the key is encrypted and there is no terminal to ask for the passphrase "
+                        "(set IVL_PASSPHRASE_FILE)");
+    }
+    t = old;
+    t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+    if (write(fd, prompt, strlen(prompt)) < 0) { /* best effort */
+    }
+    tcsetattr(fd, TCSAFLUSH, &t);
+    size_t n = 0;
+    char ch;
+    while (n + 1 < cap && read(fd, &ch, 1) == 1 && ch != '\n') buf[n++] = ch;
+    tcsetattr(fd, TCSAFLUSH, &old);
+    if (write(fd, "\n", 1) < 0) {
+    }
+    close(fd);
+    *len = n;
+    return 0;
+}
+
+static int passphrase_cb(void *ctx, char *buf, size_t cap, size_t *len)
+{
+    const char *path = ctx;
+    const char *f = getenv("IVL_PASSPHRASE_FILE");
+    if (f && *f) {
+        char *data = NULL;
+        size_t n = 0;
+        int rc = ivl_file_read(f, cap, &data, &n);
+        if (rc) return ivl_fail(IVL_E_KEY_NOPASS, "IVL_PASSPHRASE_FILE %s: %s", f, ivl_err_detail(rc));
+        while (n && (data[n - 1] == '\n' || data[n - 1] == '\r')) n--; /* one line */
+        memcpy(buf, data, n);
+        sodium_memzero(data, n);
+        free(data);
+        *len = n;
+        return 0;
+    }
+    const char *v = getenv("IVL_PASSPHRASE");
+    if (v) {
+        size_t n = strlen(v);
+        if (n >= cap) return ivl_fail(IVL_E_KEY_NOPASS, "IVL_PASSPHRASE is too long");
+        memcpy(buf, v, n);
+        *len = n;
+        return 0;
+    }
+    char prompt[512];
+    snprintf(prompt, sizeof prompt, "Passphrase for %s: ", path);
+    return read_tty_pass(prompt, buf, cap, len);
+}
+
+int cli_new_passphrase(struct cli *c, char *buf, size_t cap, size_t *len)
+{
+    (void)c;
+    if ((getenv("IVL_PASSPHRASE_FILE") && *getenv("IVL_PASSPHRASE_FILE")) || getenv("IVL_PASSPHRASE"))
+        return passphrase_cb("new key", buf, cap, len);
+    char *again = sodium_malloc(cap);
+    size_t n2;
+    if (!again) return ivl_fail(IVL_E_NOMEM, "out of memory");
+    int rc = read_tty_pass("New passphrase: ", buf, cap, len);
+    if (!rc) rc = read_tty_pass("Repeat passphrase: ", again, cap, &n2);
+    if (!rc && (n2 != *len || sodium_memcmp(buf, again, n2)))
+        rc = ivl_fail(IVL_E_USAGE, "the passphrases differ");
+    if (!rc && *len == 0)
+        rc = ivl_fail(IVL_E_USAGE, "empty passphrase (use --unencrypted for a key without one)");
+    sodium_free(again);
+    return rc;
+}
+
+int cli_load_key(struct cli *c, const char *path, struct ivl_seckey **k)
+{
+    (void)c;
+    int rc = cli_need(path, "--key");
+    if (rc) return rc;
+    return ivl_key_load(path, passphrase_cb, (void *)path, k);
+}
+
+int cli_key_party(struct cli *c, const struct ivl_seckey *k, int role, struct ivl_party_rec *p)
+{
+    struct ivl_state st;
+    int rc = cli_open(c);
+    if (rc) return rc;
+    if ((rc = ivl_ledger_begin(c->l, &st))) return rc;
+    rc = ivl_ledger_key_party(&st, ivl_key_public(k), p);
+    ivl_ledger_end(&st);
+    if (rc) return rc;
+    if (role && p->p.role != role)
+        return ivl_fail(IVL_E_KEY_ROLE, "this key belongs to %s (%s), a%s %s; %s needs a%s %s key",
+                        p->p.uscc, p->p.name,
+                        p->p.role == IVL_ROLE_AUTHORITY || p->p.role == IVL_ROLE_AUDITOR ? "n" : "",
+                        ivl_role_name(p->p.role), c->cmd_name,
+                        role == IVL_ROLE_AUTHORITY || role == IVL_ROLE_AUDITOR ? "n" : "",
+                        ivl_role_name(role));
+    return 0;
+}
+
+int cli_sign(const char *origin, struct ivl_entry *e, unsigned slot, const char *uscc,
+             const struct ivl_seckey *k)
+{
+    struct ivl_buf body = {0}, msg = {0};
+    int rc = ivl_body_encode(e, &body);
+    if (!rc) rc = ivl_sig_message(origin, body.p, body.len, &msg);
+    if (!rc) rc = ivl_key_sign(k, msg.p, msg.len, e->sigs[slot].sig);
+    if (!rc) {
+        snprintf(e->sigs[slot].signer, sizeof e->sigs[slot].signer, "%s", uscc);
+        if (e->n_sigs < slot + 1) e->n_sigs = slot + 1;
+    }
+    ivl_buf_free(&body);
+    ivl_buf_free(&msg);
+    return rc;
+}
+
+void cli_new_entry(struct cli *c, struct ivl_entry *e, int type)
+{
+    e->type = (uint8_t)type;
+    ivl_id_generate(e->id);
+    e->signed_at = c->now;
+}
+
+static int origin_of(struct cli *c, char *origin, size_t n)
+{
+    struct ivl_state st;
+    int rc = cli_open(c);
+    if (rc || (rc = ivl_ledger_begin(c->l, &st))) return rc;
+    snprintf(origin, n, "%s", st.origin);
+    ivl_ledger_end(&st);
+    return 0;
+}
+
+int cli_append_signed(struct cli *c, struct ivl_entry *e, const char *key_path, int role)
+{
+    struct ivl_seckey *k = NULL;
+    struct ivl_party_rec p;
+    char origin[IVL_MAX_ORIGIN + 1];
+    int rc = cli_open(c);
+    if (!rc) rc = cli_load_key(c, key_path, &k);
+    if (!rc) rc = cli_key_party(c, k, role, &p);
+    if (!rc) rc = origin_of(c, origin, sizeof origin);
+    if (!rc) rc = cli_sign(origin, e, 0, p.p.uscc, k);
+    ivl_key_free(k);
+    if (rc) return cli_error(c, rc);
+    return cli_append(c, e, 1);
+}
+
+/* ---- receipts ---- */
+
+static int write_receipt(struct cli *c, uint64_t seq)
+{
+    struct ivl_state st;
+    struct ivl_head h;
+    uint8_t hashes[IVL_MERKLE_MAX_PROOF][32], leaf[32];
+    size_t n;
+    char *note = NULL;
+    int rc = ivl_ledger_begin(c->l, &st);
+    if (rc) return rc;
+    rc = ivl_st_head(&st, &h);
+    if (!rc) rc = ivl_ledger_inclusion(&st, seq, h.size, leaf, hashes, &n);
+    if (!rc) rc = ivl_ledger_checkpoint(c->l, &st, h.size, &note);
+    ivl_ledger_end(&st);
+    if (rc) return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append_new(arr, cli_json_hex(hashes[i], 32));
+    json_t *j = json_pack("{s:I,s:I,s:o,s:o,s:s}", "index", (json_int_t)seq, "tree_size",
+                          (json_int_t)h.size, "leaf_hash", cli_json_hex(leaf, 32), "hashes", arr,
+                          "checkpoint", note);
+    free(note);
+    char *s = json_dumps(j, JSON_INDENT(2));
+    json_decref(j);
+    if (!s) return ivl_fail(IVL_E_NOMEM, "out of memory");
+    size_t len = strlen(s);
+    s[len] = '\n';
+    rc = ivl_file_write(c->receipt, s, len + 1, 0644, 1);
+    free(s);
+    return rc;
+}
+
+int cli_append(struct cli *c, struct ivl_entry *es, size_t n)
+{
+    struct ivl_appended *out = calloc(n ? n : 1, sizeof *out);
+    size_t failed = 0;
+    char idb[37], hex[65];
+    if (!out) return cli_error(c, ivl_fail(IVL_E_NOMEM, "out of memory"));
+    int rc = cli_open(c);
+    if (!rc) rc = ivl_ledger_append(c->l, es, n, c->now, c->time_flags, out, &failed);
+    if (rc) {
+        free(out);
+        if (n > 1) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "%s", ivl_err_detail(rc));
+            rc = ivl_fail(rc, "item %zu: %s; nothing was appended", failed + 1, msg);
+        }
+        return cli_error(c, rc);
+    }
+    json_t *arr = c->json ? json_array() : NULL;
+    for (size_t i = 0; i < n; i++) {
+        cli_id_str(es[i].id, idb);
+        cli_hex(out[i].leaf_hash, 32, hex);
+        if (arr) {
+            json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s}", "seq", (json_int_t)out[i].seq,
+                                                 "type", ivl_type_name(es[i].type), "id", idb,
+                                                 "leaf_hash", hex));
+        } else if (es[i].type == IVL_T_ISSUE || es[i].type == IVL_T_REDEEM ||
+                   es[i].type == IVL_T_CLAIM) {
+            printf("%s\n", idb);
+        } else {
+            printf("appended entry %llu (%s) %s\n", (unsigned long long)out[i].seq,
+                   ivl_type_name(es[i].type), idb);
+        }
+    }
+    if (arr) {
+        if (n == 1) {
+            json_t *one = json_incref(json_array_get(arr, 0));
+            json_decref(arr);
+            arr = one;
+        }
+        cli_json_out(arr);
+    }
+    rc = 0;
+    if (c->receipt) rc = write_receipt(c, out[n - 1].seq);
+    free(out);
+    return rc ? cli_error(c, rc) : 0;
+}

@@ -1,0 +1,57 @@
+/*
+ * err.c - the single table mapping error codes to JSON names, exit codes and
+ * default messages, plus the thread-local detail buffer.
+ */
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static const struct {
+    const char *json;
+    int exitc;
+    const char *msg;
+} table[IVL_ERR_COUNT] = {
+#define IVL_ERR_ROW(name, json, exitc, msg) [name] = {json, exitc, msg},
+    IVL_ERRORS(IVL_ERR_ROW)
+#undef IVL_ERR_ROW
+};
+
+static _Thread_local char detail[512];
+static _Thread_local int detail_set;
+
+const char *ivl_err_code(int err)
+{
+    return (err >= 0 && err < IVL_ERR_COUNT) ? table[err].json : "unknown";
+}
+
+int ivl_err_exit(int err)
+{
+    return (err >= 0 && err < IVL_ERR_COUNT) ? table[err].exitc : IVL_EXIT_IO;
+}
+
+const char *ivl_strerror(int err)
+{
+    return (err >= 0 && err < IVL_ERR_COUNT) ? table[err].msg : "unknown error";
+}
+
+int ivl_fail(int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    detail_set = 1;
+    return err;
+}
+
+const char *ivl_err_detail(int err)
+{
+    return detail_set ? detail : ivl_strerror(err);
+}
+
+void ivl_err_clear(void)
+{
+    detail_set = 0;
+    detail[0] = 0;
+}

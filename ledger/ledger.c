@@ -1,0 +1,450 @@
+/*
+ * ledger.c - the LMDB environment and the append transaction.
+ *
+ * An append is one write transaction: rules and state, signature checks,
+ * leaf, Merkle nodes, head and the checkpoint signature commit together
+ * with fsync, or not at all. The map grows on MDB_MAP_FULL and the append is
+ * retried, so a ledger never stops at a fixed size.
+ */
+#include "ledger.h"
+#include "err.h"
+#include "fileio.h"
+#include "key.h"
+#include "merkle.h"
+#include "note.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TRY(x)                                                                                     \
+    do {                                                                                           \
+        int rc_ = (x);                                                                             \
+        if (rc_) return rc_;                                                                       \
+    } while (0)
+
+#define INITIAL_MAP ((size_t)64 << 20)
+
+struct ivl_ledger {
+    MDB_env *env;
+    MDB_dbi dbi[IVL_DB_COUNT];
+    char dir[PATH_MAX];
+    struct ivl_seckey *log_key; /* loaded on first append */
+};
+
+MDB_env *ivl_ledger_env(struct ivl_ledger *l)
+{
+    return l->env;
+}
+
+const char *ivl_ledger_dir(const struct ivl_ledger *l)
+{
+    return l->dir;
+}
+
+static int env_open(const char *dir, int create, struct ivl_ledger **out)
+{
+    struct ivl_ledger *l = calloc(1, sizeof *l);
+    MDB_txn *txn = NULL;
+    int rc;
+    if (!l) return ivl_fail(IVL_E_NOMEM, "out of memory");
+    snprintf(l->dir, sizeof l->dir, "%s", dir);
+    if ((rc = mdb_env_create(&l->env)) || (rc = mdb_env_set_maxdbs(l->env, IVL_DB_COUNT + 2)) ||
+        (rc = mdb_env_set_maxreaders(l->env, 256)) ||
+        (rc = mdb_env_set_mapsize(l->env, INITIAL_MAP))) {
+        rc = ivl_st_mdb_err(rc, dir);
+        goto fail;
+    }
+    rc = mdb_env_open(l->env, dir, MDB_NOTLS, 0600);
+    if (rc) {
+        rc = rc == ENOENT ? ivl_fail(IVL_E_NO_LEDGER, "no ledger in %s", dir)
+                          : ivl_st_mdb_err(rc, dir);
+        goto fail;
+    }
+    int dead;
+    mdb_reader_check(l->env, &dead);
+    /* Another process may have grown the map: adopt its size. */
+    mdb_env_set_mapsize(l->env, 0);
+    rc = mdb_txn_begin(l->env, NULL, create ? 0 : MDB_RDONLY, &txn);
+    if (rc) {
+        rc = ivl_st_mdb_err(rc, dir);
+        goto fail;
+    }
+    for (int i = 0; i < IVL_DB_COUNT; i++) {
+        rc = mdb_dbi_open(txn, ivl_db_names[i], create ? MDB_CREATE : 0, &l->dbi[i]);
+        if (rc) {
+            rc = rc == MDB_NOTFOUND ? ivl_fail(IVL_E_NO_LEDGER, "no ledger in %s", dir)
+                                    : ivl_st_mdb_err(rc, dir);
+            goto fail;
+        }
+    }
+    rc = mdb_txn_commit(txn);
+    txn = NULL;
+    if (rc) {
+        rc = ivl_st_mdb_err(rc, dir);
+        goto fail;
+    }
+    *out = l;
+    return 0;
+fail:
+    if (txn) mdb_txn_abort(txn);
+    if (l->env) mdb_env_close(l->env);
+    free(l);
+    return rc;
+}
+
+static int has_ledger(const char *dir)
+{
+    char p[PATH_MAX];
+    struct stat sb;
+    snprintf(p, sizeof p, "%s/data.mdb", dir);
+    return stat(p, &sb) == 0;
+}
+
+int ivl_ledger_create(const char *dir, struct ivl_ledger **out)
+{
+    if (mkdir(dir, 0700) && errno != EEXIST)
+        return ivl_fail(IVL_E_IO, "cannot create %s: %s", dir, strerror(errno));
+    if (has_ledger(dir)) return ivl_fail(IVL_E_LEDGER_EXISTS, "%s already holds a ledger", dir);
+    TRY(env_open(dir, 1, out));
+    return ivl_dir_sync(dir);
+}
+
+int ivl_ledger_open(const char *dir, struct ivl_ledger **out)
+{
+    if (!has_ledger(dir))
+        return ivl_fail(IVL_E_NO_LEDGER, "no ledger in %s (create one with 'ivl init', or use -L DIR)",
+                        dir);
+    return env_open(dir, 0, out);
+}
+
+void ivl_ledger_close(struct ivl_ledger *l)
+{
+    if (!l) return;
+    ivl_key_free(l->log_key);
+    mdb_env_close(l->env);
+    free(l);
+}
+
+/* ---- transactions ---- */
+
+static int begin(struct ivl_ledger *l, unsigned flags, struct ivl_state *st)
+{
+    memset(st, 0, sizeof *st);
+    int rc = mdb_txn_begin(l->env, NULL, flags, &st->txn);
+    if (rc == MDB_MAP_RESIZED) {
+        mdb_env_set_mapsize(l->env, 0);
+        rc = mdb_txn_begin(l->env, NULL, flags, &st->txn);
+    }
+    if (rc) return ivl_st_mdb_err(rc, l->dir);
+    memcpy(st->dbi, l->dbi, sizeof st->dbi);
+    MDB_val v;
+    rc = ivl_st_get(st, IVL_DB_META, "origin", 6, &v);
+    if (rc == 0 && v.mv_size <= IVL_MAX_ORIGIN) {
+        memcpy(st->origin, v.mv_data, v.mv_size);
+        st->origin[v.mv_size] = 0;
+    } else if (rc && rc != IVL_E_NOT_FOUND) {
+        mdb_txn_abort(st->txn);
+        return rc;
+    }
+    return 0;
+}
+
+int ivl_ledger_begin(struct ivl_ledger *l, struct ivl_state *st)
+{
+    return begin(l, MDB_RDONLY, st);
+}
+
+int ivl_ledger_begin_write(struct ivl_ledger *l, struct ivl_state *st)
+{
+    return begin(l, 0, st);
+}
+
+int ivl_ledger_put_checkpoint_sig(struct ivl_state *st, uint64_t size, const uint8_t sig[64])
+{
+    uint8_t k[8];
+    for (int i = 7, s = 0; i >= 0; i--, s += 8) k[i] = (uint8_t)(size >> s);
+    return ivl_st_put(st, IVL_DB_CPS, k, 8, sig, 64);
+}
+
+void ivl_ledger_end(struct ivl_state *st)
+{
+    if (st->txn) mdb_txn_abort(st->txn);
+    st->txn = NULL;
+}
+
+/* ---- Merkle callbacks over the nodes table ---- */
+
+static int node_get(void *ctx, unsigned level, uint64_t index, uint8_t out[32])
+{
+    return ivl_st_node(ctx, level, index, out);
+}
+
+static int node_put(void *ctx, unsigned level, uint64_t index, const uint8_t h[32])
+{
+    return ivl_st_put_node(ctx, level, index, h);
+}
+
+/* ---- append ---- */
+
+static int load_log_key(struct ivl_ledger *l)
+{
+    char p[PATH_MAX];
+    if (l->log_key) return 0;
+    snprintf(p, sizeof p, "%s/log.key", l->dir);
+    return ivl_key_load(p, NULL, NULL, &l->log_key);
+}
+
+static int check_sigs_of(const struct ivl_state *st, const struct ivl_entry *e,
+                      const struct ivl_signers *who, const uint8_t *body, size_t body_len)
+{
+    struct ivl_buf msg = {0};
+    const char *origin = e->type == IVL_T_GENESIS ? e->u.genesis.origin : st->origin;
+    int rc = ivl_sig_message(origin, body, body_len, &msg);
+    for (uint32_t i = 0; !rc && i < who->n; i++)
+        if (crypto_sign_verify_detached(e->sigs[i].sig, msg.p, msg.len, who->pub[i]))
+            rc = ivl_fail(IVL_E_BAD_SIG, "signature %u of the %s entry (by %s) does not verify", i + 1,
+                          ivl_type_name(e->type), e->sigs[i].signer);
+    ivl_buf_free(&msg);
+    return rc;
+}
+
+int ivl_ledger_apply(struct ivl_state *st, struct ivl_head *h, const struct ivl_entry *e,
+                     const uint8_t *leaf, size_t len, int check_sigs, uint8_t leaf_hash[32],
+                     struct ivl_signers *who_out)
+{
+    struct ivl_signers who;
+    const uint8_t *body;
+    size_t body_len;
+    uint8_t k[8];
+    if (e->seq != h->size)
+        return ivl_fail(IVL_E_CORRUPT, "entry %llu carries sequence number %llu",
+                        (unsigned long long)h->size, (unsigned long long)e->seq);
+    if (e->appended_at < h->last_time)
+        return ivl_fail(IVL_E_TIME, "entry %llu was appended before the entry preceding it",
+                        (unsigned long long)e->seq);
+    h->last_time = e->appended_at;
+    TRY(ivl_rules_apply(st, e, &who));
+    TRY(ivl_leaf_body(leaf, len, &body, &body_len));
+    if (check_sigs) TRY(check_sigs_of(st, e, &who, body, body_len));
+    for (int i = 7, s = 0; i >= 0; i--, s += 8) k[i] = (uint8_t)(e->seq >> s);
+    TRY(ivl_st_put(st, IVL_DB_LEAVES, k, 8, leaf, len));
+    ivl_merkle_leaf_hash(leaf, len, leaf_hash);
+    TRY(ivl_merkle_append(st, node_get, node_put, h->size, leaf_hash));
+    h->size++;
+    if (who_out) *who_out = who;
+    return 0;
+}
+
+/* Encodes a new entry at the end of the log and applies it. */
+static int append_one(struct ivl_state *st, struct ivl_head *h, struct ivl_entry *e,
+                      struct ivl_appended *out)
+{
+    struct ivl_buf leaf = {0};
+    e->seq = h->size;
+    e->appended_at = h->last_time;
+    int rc = ivl_leaf_encode(e, &leaf);
+    if (!rc) rc = ivl_ledger_apply(st, h, e, leaf.p, leaf.len, 1, out->leaf_hash, NULL);
+    out->seq = e->seq;
+    ivl_buf_free(&leaf);
+    return rc;
+}
+
+static int put_checkpoint(struct ivl_ledger *l, struct ivl_state *st, const struct ivl_head *h)
+{
+    char text[512];
+    uint8_t sig[IVL_SIG_LEN], k[8];
+    TRY(load_log_key(l));
+    TRY(ivl_checkpoint_format(st->origin, h->size, h->root, text, sizeof text));
+    TRY(ivl_key_sign(l->log_key, (const uint8_t *)text, strlen(text), sig));
+    for (int i = 7, s = 0; i >= 0; i--, s += 8) k[i] = (uint8_t)(h->size >> s);
+    return ivl_st_put(st, IVL_DB_CPS, k, 8, sig, sizeof sig);
+}
+
+static int append_txn(struct ivl_ledger *l, struct ivl_entry *es, size_t n, int64_t now,
+                      unsigned flags, struct ivl_appended *out, size_t *failed)
+{
+    struct ivl_state st;
+    struct ivl_head h;
+    TRY(begin(l, 0, &st));
+    int rc = ivl_st_head(&st, &h);
+    if (!rc && now < h.last_time) {
+        if (flags & IVL_APPEND_CLAMP_TIME)
+            now = h.last_time;
+        else
+            rc = ivl_fail(IVL_E_TIME, "append time would move the log back in time");
+    }
+    if (!rc) h.last_time = now;
+    for (size_t i = 0; !rc && i < n; i++) {
+        rc = append_one(&st, &h, &es[i], &out[i]);
+        if (rc && failed) *failed = i;
+    }
+    if (!rc) rc = ivl_merkle_root(&st, node_get, h.size, h.root);
+    if (!rc) rc = ivl_st_put_head(&st, &h);
+    if (!rc && !(flags & IVL_APPEND_NO_CHECKPOINT)) rc = put_checkpoint(l, &st, &h);
+    if (rc || (flags & IVL_APPEND_DRY_RUN)) {
+        mdb_txn_abort(st.txn);
+        return rc;
+    }
+    rc = mdb_txn_commit(st.txn);
+    return rc ? (rc == MDB_MAP_FULL ? rc : ivl_st_mdb_err(rc, "commit")) : 0;
+}
+
+int ivl_ledger_append(struct ivl_ledger *l, struct ivl_entry *es, size_t n, int64_t now,
+                      unsigned flags, struct ivl_appended *out, size_t *failed)
+{
+    for (;;) {
+        ivl_err_clear();
+        int rc = append_txn(l, es, n, now, flags, out, failed);
+        int full = rc == MDB_MAP_FULL ||
+                   (rc == IVL_E_STORE && strstr(ivl_err_detail(rc), "MDB_MAP_FULL"));
+        if (!full) return rc;
+        MDB_envinfo info;
+        mdb_env_info(l->env, &info);
+        rc = mdb_env_set_mapsize(l->env, info.me_mapsize * 2);
+        if (rc) return ivl_st_mdb_err(rc, "growing the map");
+    }
+}
+
+/* ---- reads ---- */
+
+int ivl_ledger_leaf(struct ivl_state *st, uint64_t seq, const uint8_t **p, size_t *len)
+{
+    uint8_t k[8];
+    MDB_val v;
+    for (int i = 7, s = 0; i >= 0; i--, s += 8) k[i] = (uint8_t)(seq >> s);
+    int rc = ivl_st_get(st, IVL_DB_LEAVES, k, 8, &v);
+    if (rc == IVL_E_NOT_FOUND)
+        return ivl_fail(IVL_E_NOT_FOUND, "no entry %llu", (unsigned long long)seq);
+    if (rc) return rc;
+    *p = v.mv_data;
+    *len = v.mv_size;
+    return 0;
+}
+
+int ivl_ledger_entry(struct ivl_state *st, uint64_t seq, struct ivl_entry *e)
+{
+    const uint8_t *p;
+    size_t n;
+    TRY(ivl_ledger_leaf(st, seq, &p, &n));
+    int rc = ivl_leaf_decode(p, n, e);
+    if (rc) return ivl_fail(IVL_E_DECODE, "entry %llu: %s", (unsigned long long)seq,
+                            ivl_err_detail(rc));
+    if (e->seq != seq) {
+        ivl_entry_free(e);
+        return ivl_fail(IVL_E_CORRUPT, "entry %llu is stored under sequence number %llu",
+                        (unsigned long long)e->seq, (unsigned long long)seq);
+    }
+    return 0;
+}
+
+int ivl_ledger_log_pub(struct ivl_state *st, uint8_t pub[IVL_PUB_LEN])
+{
+    MDB_val v;
+    int rc = ivl_st_get(st, IVL_DB_META, "log_pub", 7, &v);
+    if (rc == IVL_E_NOT_FOUND) return ivl_fail(IVL_E_NO_LEDGER, "the ledger has no genesis entry");
+    if (rc) return rc;
+    if (v.mv_size != IVL_PUB_LEN) return ivl_fail(IVL_E_CORRUPT, "log key record is damaged");
+    memcpy(pub, v.mv_data, IVL_PUB_LEN);
+    return 0;
+}
+
+int ivl_ledger_root(struct ivl_state *st, uint64_t size, uint8_t root[IVL_HASHLEN])
+{
+    struct ivl_head h;
+    TRY(ivl_st_head(st, &h));
+    if (size > h.size)
+        return ivl_fail(IVL_E_USAGE, "size %llu is beyond the log's %llu entries",
+                        (unsigned long long)size, (unsigned long long)h.size);
+    return ivl_merkle_root(st, node_get, size, root);
+}
+
+int ivl_ledger_checkpoint(struct ivl_ledger *l, struct ivl_state *st, uint64_t size, char **note)
+{
+    struct ivl_head h;
+    uint8_t root[IVL_HASHLEN], k[8], pub[IVL_PUB_LEN];
+    char text[512], line[512];
+    MDB_val v;
+    TRY(ivl_st_head(st, &h));
+    if (size == 0) size = h.size;
+    if (size == 0) return ivl_fail(IVL_E_NO_LEDGER, "the ledger is empty");
+    TRY(ivl_ledger_root(st, size, root));
+    TRY(ivl_ledger_log_pub(st, pub));
+    TRY(ivl_checkpoint_format(st->origin, size, root, text, sizeof text));
+    for (int i = 7, s = 0; i >= 0; i--, s += 8) k[i] = (uint8_t)(size >> s);
+    int rc = ivl_st_get(st, IVL_DB_CPS, k, 8, &v);
+    uint8_t sig[IVL_SIG_LEN];
+    if (rc == 0 && v.mv_size == IVL_SIG_LEN) {
+        memcpy(sig, v.mv_data, IVL_SIG_LEN);
+    } else if (rc == 0 || rc == IVL_E_NOT_FOUND) {
+        if (load_log_key(l))
+            return ivl_fail(IVL_E_NOT_FOUND,
+                            "no checkpoint of size %llu is stored here and the log key is not "
+                            "available to sign one",
+                            (unsigned long long)size);
+        TRY(ivl_key_sign(l->log_key, (const uint8_t *)text, strlen(text), sig));
+    } else {
+        return rc;
+    }
+    if (crypto_sign_verify_detached(sig, (const uint8_t *)text, strlen(text), pub))
+        return ivl_fail(IVL_E_BAD_CHECKPOINT, "stored checkpoint of size %llu does not verify",
+                        (unsigned long long)size);
+    /* Re-encode the stored signature as a note line. */
+    uint8_t blob[4 + IVL_SIG_LEN];
+    uint32_t kid = ivl_note_key_id(st->origin, pub);
+    for (int i = 0; i < 4; i++) blob[i] = (uint8_t)(kid >> (24 - 8 * i));
+    memcpy(blob + 4, sig, IVL_SIG_LEN);
+    char b64[sodium_base64_ENCODED_LEN(sizeof blob, sodium_base64_VARIANT_ORIGINAL)];
+    sodium_bin2base64(b64, sizeof b64, blob, sizeof blob, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(line, sizeof line, "\xe2\x80\x94 %s %s\n", st->origin, b64);
+    if (asprintf(note, "%s\n%s", text, line) < 0) return ivl_fail(IVL_E_NOMEM, "out of memory");
+    return 0;
+}
+
+int ivl_ledger_inclusion(struct ivl_state *st, uint64_t index, uint64_t size,
+                         uint8_t leaf_hash[IVL_HASHLEN], uint8_t (*hashes)[32], size_t *n)
+{
+    struct ivl_head h;
+    TRY(ivl_st_head(st, &h));
+    if (size > h.size || index >= size)
+        return ivl_fail(IVL_E_USAGE, "no entry %llu in a tree of size %llu (the log has %llu)",
+                        (unsigned long long)index, (unsigned long long)size,
+                        (unsigned long long)h.size);
+    TRY(ivl_st_node(st, 0, index, leaf_hash));
+    return ivl_merkle_inclusion_proof(st, node_get, index, size, hashes, n);
+}
+
+int ivl_ledger_consistency(struct ivl_state *st, uint64_t old_size, uint64_t new_size,
+                           uint8_t (*hashes)[32], size_t *n)
+{
+    struct ivl_head h;
+    TRY(ivl_st_head(st, &h));
+    if (old_size == 0 || old_size > new_size || new_size > h.size)
+        return ivl_fail(IVL_E_USAGE, "need 0 < old size %llu <= new size %llu <= %llu",
+                        (unsigned long long)old_size, (unsigned long long)new_size,
+                        (unsigned long long)h.size);
+    return ivl_merkle_consistency_proof(st, node_get, old_size, new_size, hashes, n);
+}
+
+int ivl_ledger_key_party(struct ivl_state *st, const uint8_t pub[IVL_PUB_LEN],
+                         struct ivl_party_rec *p)
+{
+    MDB_val v;
+    char u[IVL_USCC_LEN + 1] = {0};
+    int rc = ivl_st_get(st, IVL_DB_PUBKEYS, pub, IVL_PUB_LEN, &v);
+    if (rc == IVL_E_NOT_FOUND)
+        return ivl_fail(IVL_E_KEY_ROLE, "this key belongs to no registered party");
+    if (rc) return rc;
+    if (v.mv_size != IVL_USCC_LEN) return ivl_fail(IVL_E_CORRUPT, "public key index is damaged");
+    memcpy(u, v.mv_data, IVL_USCC_LEN);
+    TRY(ivl_st_party(st, u, p));
+    if (memcmp(p->p.pub, pub, IVL_PUB_LEN))
+        return ivl_fail(IVL_E_KEY_ROLE, "this key of %s (%s) was replaced at entry %llu", u,
+                        p->p.name, (unsigned long long)p->changed_seq);
+    return 0;
+}

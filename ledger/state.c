@@ -1,0 +1,426 @@
+/*
+ * state.c - typed access to the state tables: explicit record encodings
+ * (so that a replayed state compares byte for byte with the stored one) and
+ * thin wrappers over LMDB get/put that turn its codes into ivl errors.
+ */
+#include "state.h"
+#include "err.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *const ivl_db_names[IVL_DB_COUNT] = {
+    "meta",   "leaves",   "nodes",    "checkpoints", "ids",         "parties",   "pubkeys",
+    "budgets", "caps",    "vouchers", "holdings",    "redemptions", "contracts", "claims",
+};
+
+#define TRY(x)                                                                                     \
+    do {                                                                                           \
+        int rc_ = (x);                                                                             \
+        if (rc_) return rc_;                                                                       \
+    } while (0)
+
+int ivl_st_mdb_err(int rc, const char *what)
+{
+    if (rc == MDB_NOTFOUND) return IVL_E_NOT_FOUND;
+    if (rc == ENOSPC || rc == EDQUOT)
+        return ivl_fail(IVL_E_NOSPACE, "%s: no space left on device", what);
+    if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID ||
+        rc == MDB_VERSION_MISMATCH)
+        return ivl_fail(IVL_E_CORRUPT, "%s: database is corrupt (%s)", what, mdb_strerror(rc));
+    return ivl_fail(IVL_E_STORE, "%s: %s", what, mdb_strerror(rc));
+}
+
+int ivl_st_get(struct ivl_state *st, int db, const void *k, size_t kl, MDB_val *v)
+{
+    MDB_val key = {kl, (void *)k};
+    int rc = mdb_get(st->txn, st->dbi[db], &key, v);
+    if (rc == MDB_NOTFOUND) return IVL_E_NOT_FOUND;
+    return rc ? ivl_st_mdb_err(rc, ivl_db_names[db]) : 0;
+}
+
+int ivl_st_put(struct ivl_state *st, int db, const void *k, size_t kl, const void *v, size_t vl)
+{
+    MDB_val key = {kl, (void *)k}, val = {vl, (void *)v};
+    int rc = mdb_put(st->txn, st->dbi[db], &key, &val, 0);
+    return rc ? ivl_st_mdb_err(rc, ivl_db_names[db]) : 0;
+}
+
+int ivl_st_del(struct ivl_state *st, int db, const void *k, size_t kl)
+{
+    MDB_val key = {kl, (void *)k};
+    int rc = mdb_del(st->txn, st->dbi[db], &key, NULL);
+    return (rc && rc != MDB_NOTFOUND) ? ivl_st_mdb_err(rc, ivl_db_names[db]) : 0;
+}
+
+/* Encodes with `enc`, puts under key, frees. */
+static int put_buf(struct ivl_state *st, int db, const void *k, size_t kl, struct ivl_buf *b)
+{
+    int rc = b->oom ? ivl_fail(IVL_E_NOMEM, "out of memory") : ivl_st_put(st, db, k, kl, b->p, b->len);
+    ivl_buf_free(b);
+    return rc;
+}
+
+static int corrupt(int db, int rc)
+{
+    (void)rc;
+    return ivl_fail(IVL_E_CORRUPT, "a record in table '%s' does not decode", ivl_db_names[db]);
+}
+
+static int rd_i64(struct ivl_rd *r, int64_t *t)
+{
+    uint64_t v;
+    TRY(ivl_rd_u64(r, &v));
+    *t = (int64_t)v;
+    return 0;
+}
+
+/* ---- head ---- */
+
+int ivl_st_head(struct ivl_state *st, struct ivl_head *h)
+{
+    MDB_val v;
+    memset(h, 0, sizeof *h);
+    int rc = ivl_st_get(st, IVL_DB_META, "head", 4, &v);
+    if (rc == IVL_E_NOT_FOUND) return 0;
+    if (rc) return rc;
+    struct ivl_rd r = {v.mv_data, v.mv_size, 0};
+    uint64_t t;
+    if (ivl_rd_u64(&r, &h->size) || ivl_rd_u64(&r, &t) || ivl_rd_bytes(&r, h->root, 32) ||
+        ivl_rd_end(&r))
+        return corrupt(IVL_DB_META, 0);
+    h->last_time = (int64_t)t;
+    return 0;
+}
+
+int ivl_st_put_head(struct ivl_state *st, const struct ivl_head *h)
+{
+    struct ivl_buf b = {0};
+    ivl_buf_u64(&b, h->size);
+    ivl_buf_u64(&b, (uint64_t)h->last_time);
+    ivl_buf_put(&b, h->root, 32);
+    return put_buf(st, IVL_DB_META, "head", 4, &b);
+}
+
+/* ---- parties ---- */
+
+int ivl_rec_party(const MDB_val *v, struct ivl_party_rec *p)
+{
+    struct ivl_rd r = {v->mv_data, v->mv_size, 0};
+    memset(p, 0, sizeof *p);
+    if (ivl_rd_party(&r, &p->p) || ivl_rd_u8(&r, &p->status) ||
+        ivl_rd_u64(&r, &p->registered_seq) || ivl_rd_u64(&r, &p->changed_seq) ||
+        rd_i64(&r, &p->registered_at) || ivl_rd_end(&r) || p->status > IVL_PARTY_SUSPENDED)
+        return corrupt(IVL_DB_PARTIES, 0);
+    return 0;
+}
+
+int ivl_st_party(struct ivl_state *st, const char *uscc, struct ivl_party_rec *p)
+{
+    MDB_val v;
+    TRY(ivl_st_get(st, IVL_DB_PARTIES, uscc, IVL_USCC_LEN, &v));
+    return ivl_rec_party(&v, p);
+}
+
+int ivl_st_put_party(struct ivl_state *st, const struct ivl_party_rec *p)
+{
+    struct ivl_buf b = {0};
+    ivl_buf_party(&b, &p->p);
+    ivl_buf_u8(&b, p->status);
+    ivl_buf_u64(&b, p->registered_seq);
+    ivl_buf_u64(&b, p->changed_seq);
+    ivl_buf_u64(&b, (uint64_t)p->registered_at);
+    return put_buf(st, IVL_DB_PARTIES, p->p.uscc, IVL_USCC_LEN, &b);
+}
+
+/* ---- budgets ---- */
+
+int ivl_rec_budget(const MDB_val *v, struct ivl_budget_rec *b)
+{
+    struct ivl_rd r = {v->mv_data, v->mv_size, 0};
+    uint64_t ratio;
+    memset(b, 0, sizeof *b);
+    if (ivl_rd_str(&r, b->b.budget, IVL_MAX_BUDGETID, 0, "budget") || ivl_rd_u64(&r, &b->b.total) ||
+        ivl_rd_u64(&r, &b->b.cap) || ivl_rd_u64(&r, &ratio) || rd_i64(&r, &b->b.until) ||
+        ivl_rd_u8(&r, &b->b.categories) || ivl_rd_u64(&r, &b->seq) || rd_i64(&r, &b->opened_at) ||
+        ivl_rd_u64(&r, &b->issued) || ivl_rd_u64(&r, &b->released) ||
+        ivl_rd_u64(&r, &b->redeemed) || ivl_rd_u64(&r, &b->claimed) || ivl_rd_u64(&r, &b->paid) ||
+        ivl_rd_u64(&r, &b->clawed_back) || ivl_rd_u64(&r, &b->n_vouchers) || ivl_rd_end(&r))
+        return corrupt(IVL_DB_BUDGETS, 0);
+    b->b.ratio_bp = (uint32_t)ratio;
+    return 0;
+}
+
+int ivl_st_budget(struct ivl_state *st, const char *id, struct ivl_budget_rec *b)
+{
+    MDB_val v;
+    TRY(ivl_st_get(st, IVL_DB_BUDGETS, id, strlen(id), &v));
+    return ivl_rec_budget(&v, b);
+}
+
+int ivl_st_put_budget(struct ivl_state *st, const struct ivl_budget_rec *b)
+{
+    struct ivl_buf o = {0};
+    ivl_buf_str(&o, b->b.budget);
+    ivl_buf_u64(&o, b->b.total);
+    ivl_buf_u64(&o, b->b.cap);
+    ivl_buf_u64(&o, b->b.ratio_bp);
+    ivl_buf_u64(&o, (uint64_t)b->b.until);
+    ivl_buf_u8(&o, b->b.categories);
+    ivl_buf_u64(&o, b->seq);
+    ivl_buf_u64(&o, (uint64_t)b->opened_at);
+    ivl_buf_u64(&o, b->issued);
+    ivl_buf_u64(&o, b->released);
+    ivl_buf_u64(&o, b->redeemed);
+    ivl_buf_u64(&o, b->claimed);
+    ivl_buf_u64(&o, b->paid);
+    ivl_buf_u64(&o, b->clawed_back);
+    ivl_buf_u64(&o, b->n_vouchers);
+    return put_buf(st, IVL_DB_BUDGETS, b->b.budget, strlen(b->b.budget), &o);
+}
+
+/* ---- vouchers ---- */
+
+int ivl_rec_voucher(const MDB_val *v, struct ivl_voucher_rec *x)
+{
+    struct ivl_rd r = {v->mv_data, v->mv_size, 0};
+    memset(x, 0, sizeof *x);
+    if (ivl_rd_bytes(&r, x->id, IVL_ID_LEN) ||
+        ivl_rd_str(&r, x->budget, IVL_MAX_BUDGETID, 0, "budget") ||
+        ivl_rd_bytes(&r, x->holder, IVL_USCC_LEN) || ivl_rd_u64(&r, &x->face) ||
+        ivl_rd_u64(&r, &x->remaining) || ivl_rd_u64(&r, &x->released) ||
+        rd_i64(&r, &x->until) || rd_i64(&r, &x->issued_at) || ivl_rd_u64(&r, &x->seq) ||
+        ivl_rd_u8(&r, &x->status) || ivl_rd_end(&r) || x->status > IVL_V_EXPIRED)
+        return corrupt(IVL_DB_VOUCHERS, 0);
+    x->holder[IVL_USCC_LEN] = 0;
+    return 0;
+}
+
+int ivl_st_voucher(struct ivl_state *st, const uint8_t id[IVL_ID_LEN], struct ivl_voucher_rec *v)
+{
+    MDB_val val;
+    TRY(ivl_st_get(st, IVL_DB_VOUCHERS, id, IVL_ID_LEN, &val));
+    return ivl_rec_voucher(&val, v);
+}
+
+int ivl_st_put_voucher(struct ivl_state *st, const struct ivl_voucher_rec *x)
+{
+    struct ivl_buf o = {0};
+    ivl_buf_put(&o, x->id, IVL_ID_LEN);
+    ivl_buf_str(&o, x->budget);
+    ivl_buf_put(&o, x->holder, IVL_USCC_LEN);
+    ivl_buf_u64(&o, x->face);
+    ivl_buf_u64(&o, x->remaining);
+    ivl_buf_u64(&o, x->released);
+    ivl_buf_u64(&o, (uint64_t)x->until);
+    ivl_buf_u64(&o, (uint64_t)x->issued_at);
+    ivl_buf_u64(&o, x->seq);
+    ivl_buf_u8(&o, x->status);
+    return put_buf(st, IVL_DB_VOUCHERS, x->id, IVL_ID_LEN, &o);
+}
+
+/* ---- redemptions ---- */
+
+int ivl_rec_redemption(const MDB_val *v, struct ivl_redemption_rec *x)
+{
+    struct ivl_rd r = {v->mv_data, v->mv_size, 0};
+    memset(x, 0, sizeof *x);
+    struct ivl_redeem *d = &x->r;
+    if (ivl_rd_bytes(&r, x->id, IVL_ID_LEN) || ivl_rd_bytes(&r, d->voucher, IVL_ID_LEN) ||
+        ivl_rd_bytes(&r, d->sme, IVL_USCC_LEN) || ivl_rd_bytes(&r, d->provider, IVL_USCC_LEN) ||
+        ivl_rd_bytes(&r, d->contract, IVL_HASHLEN) || ivl_rd_u64(&r, &d->contract_amount) ||
+        ivl_rd_u64(&r, &d->amount) || ivl_rd_u8(&r, &d->category) || ivl_rd_u8(&r, &x->status) ||
+        ivl_rd_bytes(&r, x->claim, IVL_ID_LEN) || ivl_rd_u64(&r, &x->seq) ||
+        rd_i64(&r, &x->at) || ivl_rd_end(&r) || x->status > IVL_R_CANCELLED)
+        return corrupt(IVL_DB_REDEMPTIONS, 0);
+    return 0;
+}
+
+int ivl_st_redemption(struct ivl_state *st, const uint8_t id[IVL_ID_LEN],
+                      struct ivl_redemption_rec *x)
+{
+    MDB_val val;
+    TRY(ivl_st_get(st, IVL_DB_REDEMPTIONS, id, IVL_ID_LEN, &val));
+    return ivl_rec_redemption(&val, x);
+}
+
+int ivl_st_put_redemption(struct ivl_state *st, const struct ivl_redemption_rec *x)
+{
+    struct ivl_buf o = {0};
+    const struct ivl_redeem *d = &x->r;
+    ivl_buf_put(&o, x->id, IVL_ID_LEN);
+    ivl_buf_put(&o, d->voucher, IVL_ID_LEN);
+    ivl_buf_put(&o, d->sme, IVL_USCC_LEN);
+    ivl_buf_put(&o, d->provider, IVL_USCC_LEN);
+    ivl_buf_put(&o, d->contract, IVL_HASHLEN);
+    ivl_buf_u64(&o, d->contract_amount);
+    ivl_buf_u64(&o, d->amount);
+    ivl_buf_u8(&o, d->category);
+    ivl_buf_u8(&o, x->status);
+    ivl_buf_put(&o, x->claim, IVL_ID_LEN);
+    ivl_buf_u64(&o, x->seq);
+    ivl_buf_u64(&o, (uint64_t)x->at);
+    return put_buf(st, IVL_DB_REDEMPTIONS, x->id, IVL_ID_LEN, &o);
+}
+
+/* ---- contracts ---- */
+
+int ivl_st_contract(struct ivl_state *st, const uint8_t h[IVL_HASHLEN], struct ivl_contract_rec *c)
+{
+    MDB_val v;
+    TRY(ivl_st_get(st, IVL_DB_CONTRACTS, h, IVL_HASHLEN, &v));
+    struct ivl_rd r = {v.mv_data, v.mv_size, 0};
+    memset(c, 0, sizeof *c);
+    if (ivl_rd_bytes(&r, c->sme, IVL_USCC_LEN) || ivl_rd_u64(&r, &c->contract_amount) ||
+        ivl_rd_u64(&r, &c->redeemed) || ivl_rd_end(&r))
+        return corrupt(IVL_DB_CONTRACTS, 0);
+    return 0;
+}
+
+int ivl_st_put_contract(struct ivl_state *st, const uint8_t h[IVL_HASHLEN],
+                        const struct ivl_contract_rec *c)
+{
+    struct ivl_buf o = {0};
+    ivl_buf_put(&o, c->sme, IVL_USCC_LEN);
+    ivl_buf_u64(&o, c->contract_amount);
+    ivl_buf_u64(&o, c->redeemed);
+    return put_buf(st, IVL_DB_CONTRACTS, h, IVL_HASHLEN, &o);
+}
+
+/* ---- claims ---- */
+
+int ivl_rec_claim(const MDB_val *v, struct ivl_claim_rec *c)
+{
+    struct ivl_rd r = {v->mv_data, v->mv_size, 0};
+    memset(c, 0, sizeof *c);
+    if (ivl_rd_bytes(&r, c->id, IVL_ID_LEN) || ivl_rd_bytes(&r, c->redemption, IVL_ID_LEN) ||
+        ivl_rd_bytes(&r, c->provider, IVL_USCC_LEN) || ivl_rd_bytes(&r, c->sme, IVL_USCC_LEN) ||
+        ivl_rd_bytes(&r, c->voucher, IVL_ID_LEN) || ivl_rd_u64(&r, &c->amount) ||
+        ivl_rd_bytes(&r, c->invoice, IVL_HASHLEN) || ivl_rd_u8(&r, &c->status) ||
+        ivl_rd_str(&r, c->note, IVL_MAX_REASON, 1, "note") ||
+        ivl_rd_str(&r, c->bank_ref, IVL_MAX_REF, 1, "bank reference") ||
+        ivl_rd_u64(&r, &c->seq) || rd_i64(&r, &c->claimed_at) || rd_i64(&r, &c->decided_at) ||
+        rd_i64(&r, &c->paid_at) || ivl_rd_end(&r) || c->status > IVL_C_CLAWED_BACK)
+        return corrupt(IVL_DB_CLAIMS, 0);
+    return 0;
+}
+
+int ivl_st_claim(struct ivl_state *st, const uint8_t id[IVL_ID_LEN], struct ivl_claim_rec *c)
+{
+    MDB_val v;
+    TRY(ivl_st_get(st, IVL_DB_CLAIMS, id, IVL_ID_LEN, &v));
+    return ivl_rec_claim(&v, c);
+}
+
+int ivl_st_put_claim(struct ivl_state *st, const struct ivl_claim_rec *c)
+{
+    struct ivl_buf o = {0};
+    ivl_buf_put(&o, c->id, IVL_ID_LEN);
+    ivl_buf_put(&o, c->redemption, IVL_ID_LEN);
+    ivl_buf_put(&o, c->provider, IVL_USCC_LEN);
+    ivl_buf_put(&o, c->sme, IVL_USCC_LEN);
+    ivl_buf_put(&o, c->voucher, IVL_ID_LEN);
+    ivl_buf_u64(&o, c->amount);
+    ivl_buf_put(&o, c->invoice, IVL_HASHLEN);
+    ivl_buf_u8(&o, c->status);
+    ivl_buf_str(&o, c->note);
+    ivl_buf_str(&o, c->bank_ref);
+    ivl_buf_u64(&o, c->seq);
+    ivl_buf_u64(&o, (uint64_t)c->claimed_at);
+    ivl_buf_u64(&o, (uint64_t)c->decided_at);
+    ivl_buf_u64(&o, (uint64_t)c->paid_at);
+    return put_buf(st, IVL_DB_CLAIMS, c->id, IVL_ID_LEN, &o);
+}
+
+/* ---- caps and ids ---- */
+
+static size_t cap_key(const char *budget, const char *holder_key, char *k, size_t cap)
+{
+    int n = snprintf(k, cap, "%s%c%s", budget, 0, holder_key);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+int ivl_st_cap(struct ivl_state *st, const char *budget, const char *holder_key, uint64_t *net)
+{
+    char k[IVL_MAX_BUDGETID + IVL_MAX_GROUP + 8];
+    MDB_val v;
+    *net = 0;
+    int rc = ivl_st_get(st, IVL_DB_CAPS, k, cap_key(budget, holder_key, k, sizeof k), &v);
+    if (rc == IVL_E_NOT_FOUND) return 0;
+    if (rc) return rc;
+    struct ivl_rd r = {v.mv_data, v.mv_size, 0};
+    if (ivl_rd_u64(&r, net) || ivl_rd_end(&r)) return corrupt(IVL_DB_CAPS, 0);
+    return 0;
+}
+
+int ivl_st_put_cap(struct ivl_state *st, const char *budget, const char *holder_key, uint64_t net)
+{
+    char k[IVL_MAX_BUDGETID + IVL_MAX_GROUP + 8];
+    struct ivl_buf o = {0};
+    ivl_buf_u64(&o, net);
+    return put_buf(st, IVL_DB_CAPS, k, cap_key(budget, holder_key, k, sizeof k), &o);
+}
+
+int ivl_st_id(struct ivl_state *st, const uint8_t id[IVL_ID_LEN], uint64_t *seq, uint8_t *type)
+{
+    MDB_val v;
+    TRY(ivl_st_get(st, IVL_DB_IDS, id, IVL_ID_LEN, &v));
+    struct ivl_rd r = {v.mv_data, v.mv_size, 0};
+    if (ivl_rd_u64(&r, seq) || ivl_rd_u8(&r, type) || ivl_rd_end(&r))
+        return corrupt(IVL_DB_IDS, 0);
+    return 0;
+}
+
+int ivl_st_put_id(struct ivl_state *st, const uint8_t id[IVL_ID_LEN], uint64_t seq, uint8_t type)
+{
+    struct ivl_buf o = {0};
+    ivl_buf_u64(&o, seq);
+    ivl_buf_u8(&o, type);
+    return put_buf(st, IVL_DB_IDS, id, IVL_ID_LEN, &o);
+}
+
+const char *ivl_claim_status_name(int s)
+{
+    static const char *const n[] = {"pending", "approved", "rejected", "paid", "clawed_back"};
+    return s >= 0 && s <= IVL_C_CLAWED_BACK ? n[s] : "unknown";
+}
+
+const char *ivl_voucher_status_name(int s)
+{
+    static const char *const n[] = {"active", "revoked", "expired"};
+    return s >= 0 && s <= IVL_V_EXPIRED ? n[s] : "unknown";
+}
+
+/* ---- Merkle nodes ---- */
+
+static void node_key(unsigned level, uint64_t index, uint8_t k[9])
+{
+    k[0] = (uint8_t)level;
+    for (int i = 8; i >= 1; i--, index >>= 8) k[i] = (uint8_t)index;
+}
+
+int ivl_st_node(struct ivl_state *st, unsigned level, uint64_t index, uint8_t out[IVL_HASHLEN])
+{
+    uint8_t k[9];
+    MDB_val v;
+    node_key(level, index, k);
+    int rc = ivl_st_get(st, IVL_DB_NODES, k, sizeof k, &v);
+    if (rc == IVL_E_NOT_FOUND)
+        return ivl_fail(IVL_E_CORRUPT, "Merkle node (level %u, index %llu) is missing", level,
+                        (unsigned long long)index);
+    if (rc) return rc;
+    if (v.mv_size != IVL_HASHLEN)
+        return ivl_fail(IVL_E_CORRUPT, "Merkle node (level %u, index %llu) has %zu bytes", level,
+                        (unsigned long long)index, v.mv_size);
+    memcpy(out, v.mv_data, IVL_HASHLEN);
+    return 0;
+}
+
+int ivl_st_put_node(struct ivl_state *st, unsigned level, uint64_t index,
+                    const uint8_t h[IVL_HASHLEN])
+{
+    uint8_t k[9];
+    node_key(level, index, k);
+    return ivl_st_put(st, IVL_DB_NODES, k, sizeof k, h, IVL_HASHLEN);
+}
