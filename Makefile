@@ -31,7 +31,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libivl.a
 BIN      := $(BUILD)/ivl
 
-.PHONY: all test unit shell asan install clean format check-format bench fuzz
+.PHONY: all test unit shell asan install clean format check-format bench fuzz demo
 
 all: ivl
 
@@ -80,3 +80,6 @@ check-format:
 
 clean:
 	rm -rf build ivl
+
+demo: ivl
+	sh tests/demo.sh demo-out

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static const struct {
     const char *json;
@@ -37,10 +38,14 @@ const char *ivl_strerror(int err)
 
 int ivl_fail(int err, const char *fmt, ...)
 {
+    /* Format aside first: callers often wrap the previous detail, e.g.
+     * ivl_fail(rc, "entry %llu: %s", seq, ivl_err_detail(rc)). */
+    char tmp[sizeof detail];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
+    memcpy(detail, tmp, sizeof detail);
     detail_set = 1;
     return err;
 }

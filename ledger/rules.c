@@ -336,7 +336,7 @@ static int check_category(const struct ivl_redeem *r, const struct ivl_budget_re
 static int check_contract(struct ivl_state *st, const struct ivl_redeem *r,
                           const struct ivl_budget_rec *b, struct ivl_contract_rec *c)
 {
-    char a1[24], a2[24], a3[24];
+    char a1[24], a2[24], a3[24], a4[24], pct[16];
     int rc = ivl_st_contract(st, r->contract, c);
     if (rc == IVL_E_NOT_FOUND) {
         memset(c, 0, sizeof *c);
@@ -354,12 +354,13 @@ static int check_contract(struct ivl_state *st, const struct ivl_redeem *r,
     }
     /* ≤ 1e11 fen × ≤ 1e4: fits in 64 bits; rounds down to the fen. */
     uint64_t limit = r->contract_amount * b->b.ratio_bp / 10000;
+    ivl_percent_format(b->b.ratio_bp, pct, sizeof pct);
     if (c->redeemed > limit || r->amount > limit - c->redeemed)
         return ivl_fail(IVL_E_OVER_RATIO,
                         "redeem refused: %s would bring vouchers on this contract to %s, over "
-                        "%.2f%% of %s",
+                        "%s of %s (at most %s)",
                         fmt_amt(r->amount, a1), fmt_amt(c->redeemed + r->amount, a2),
-                        b->b.ratio_bp / 100.0, fmt_amt(r->contract_amount, a3));
+                        pct, fmt_amt(r->contract_amount, a3), fmt_amt(limit, a4));
     return 0;
 }
 
