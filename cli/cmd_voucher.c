@@ -8,12 +8,12 @@
 #include "csv.h"
 #include "fileio.h"
 #include "parse.h"
+#include "request.h"
 
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_REQ_FILE (1u << 20)
 #define MAX_DOC_FILE ((size_t)1 << 32)
 
 int cli_append_batch(struct cli *c, struct ivl_entry *es, size_t n, const unsigned *lines,
@@ -149,125 +149,28 @@ int cmd_issue(struct cli *c, int argc, char **argv)
 
 /* ---- redemption requests ---- */
 
-/* A request file is text: a fixed first line, the origin, the signed body and
- * the signatures, each base64; plus comment lines derived from the body so a
- * person can read what they sign. The whole file must equal what
- * request_format() makes of its parsed content: any altered byte is refused. */
-static const char REQ_MAGIC[] = "ivl-redeem-request v1\n";
-
-static void b64(const uint8_t *p, size_t n, char *out, size_t cap)
-{
-    sodium_bin2base64(out, cap, p, n, sodium_base64_VARIANT_ORIGINAL);
-}
-
-static char *request_format(const char *origin, const struct ivl_entry *e, struct ivl_state *st)
-{
-    struct ivl_buf body = {0}, out = {0};
-    char line[1024], s1[128], a1[24], a2[24], id[37], t[40];
-    if (ivl_body_encode(e, &body)) return NULL;
-    const struct ivl_redeem *r = &e->u.redeem;
-    (void)st;
-    ivl_buf_put(&out, REQ_MAGIC, sizeof REQ_MAGIC - 1);
-    ivl_time_format(e->signed_at, t, sizeof t);
-    snprintf(line, sizeof line,
-             "# redemption %s signed %s\n# voucher %s of %s, %s at provider %s\n"
-             "# contract amount %s, sha256 ",
-             cli_id_str(e->id, id), t, cli_id_str(r->voucher, s1), r->sme, cli_amt(r->amount, a1),
-             r->provider, cli_amt(r->contract_amount, a2));
-    ivl_buf_put(&out, line, strlen(line));
-    cli_hex(r->contract, 32, line);
-    ivl_buf_put(&out, line, strlen(line));
-    ivl_buf_put(&out, "\norigin ", 8);
-    ivl_buf_put(&out, origin, strlen(origin));
-    ivl_buf_put(&out, "\nbody ", 6);
-    char *bb = malloc(sodium_base64_ENCODED_LEN(body.len, sodium_base64_VARIANT_ORIGINAL));
-    if (bb) {
-        b64(body.p, body.len, bb, sodium_base64_ENCODED_LEN(body.len, sodium_base64_VARIANT_ORIGINAL));
-        ivl_buf_put(&out, bb, strlen(bb));
-        free(bb);
-    } else {
-        out.oom = 1;
-    }
-    ivl_buf_put(&out, "\n", 1);
-    for (uint32_t i = 0; i < e->n_sigs; i++) {
-        char sb[100];
-        b64(e->sigs[i].sig, 64, sb, sizeof sb);
-        snprintf(line, sizeof line, "sig %s %s\n", e->sigs[i].signer, sb);
-        ivl_buf_put(&out, line, strlen(line));
-    }
-    ivl_buf_u8(&out, 0);
-    ivl_buf_free(&body);
-    if (out.oom || !bb) {
-        ivl_buf_free(&out);
-        return NULL;
-    }
-    return (char *)out.p;
-}
-
 static int bad_req(const char *path, const char *why)
 {
     return ivl_fail(IVL_E_BAD_REQUEST, "request %s: %s", path, why);
 }
 
-/* Parses a request file into an entry (checking it re-encodes to the very
- * same bytes) and returns its origin. */
 static int request_read(const char *path, struct ivl_entry *e, char *origin)
 {
-    char *buf, *p, *nl = NULL;
+    char *buf;
     size_t n;
-    int rc = ivl_file_read(path, MAX_REQ_FILE, &buf, &n);
+    int rc = ivl_file_read(path, IVL_REQUEST_MAX, &buf, &n);
     if (rc) return rc;
-    memset(e, 0, sizeof *e);
-    rc = 0;
-    if (n < sizeof REQ_MAGIC - 1 || memcmp(buf, REQ_MAGIC, sizeof REQ_MAGIC - 1) ||
-        strlen(buf) != n)
-        rc = bad_req(path, "not a redemption request file");
-    p = buf + sizeof REQ_MAGIC - 1;
-    while (!rc && *p == '#' && (nl = strchr(p, '\n'))) p = nl + 1;
-    if (!rc && (strncmp(p, "origin ", 7) || !(nl = strchr(p, '\n')) || nl - p - 7 > IVL_MAX_ORIGIN))
-        rc = bad_req(path, "missing origin line");
-    if (!rc) {
-        memcpy(origin, p + 7, (size_t)(nl - p - 7));
-        origin[nl - p - 7] = 0;
-        p = nl + 1;
-    }
-    uint8_t *body = NULL;
-    size_t blen = 0;
-    if (!rc && (strncmp(p, "body ", 5) || !(nl = strchr(p, '\n'))))
-        rc = bad_req(path, "missing body line");
-    if (!rc) {
-        body = malloc((size_t)(nl - p));
-        if (!body || sodium_base642bin(body, (size_t)(nl - p), p + 5, (size_t)(nl - p - 5), NULL,
-                                       &blen, NULL, sodium_base64_VARIANT_ORIGINAL))
-            rc = bad_req(path, "the body is not base64");
-        else if (ivl_body_decode(body, blen, e) || e->type != IVL_T_REDEEM)
-            rc = bad_req(path, "the body is not a redemption");
-        p = nl + 1;
-    }
-    free(body);
-    while (!rc && *p) {
-        char signer[32], sig[128];
-        size_t sl;
-        if (e->n_sigs == IVL_MAX_SIGS || !(nl = strchr(p, '\n')) || nl - p > 200 ||
-            sscanf(p, "sig %19s %127s", signer, sig) != 2 || strlen(signer) != IVL_USCC_LEN ||
-            sodium_base642bin(e->sigs[e->n_sigs].sig, 64, sig, strlen(sig), NULL, &sl, NULL,
-                              sodium_base64_VARIANT_ORIGINAL) ||
-            sl != 64) {
-            rc = bad_req(path, "a signature line is malformed");
-            break;
-        }
-        memcpy(e->sigs[e->n_sigs++].signer, signer, IVL_USCC_LEN + 1);
-        p = nl + 1;
-    }
-    if (!rc && e->n_sigs == 0) rc = bad_req(path, "it carries no signature");
-    if (!rc) {
-        char *again = request_format(origin, e, NULL);
-        if (!again || strcmp(again, buf)) rc = bad_req(path, "it has been altered (bytes differ from its content)");
-        free(again);
-    }
+    rc = ivl_request_parse(buf, n, e, origin);
     free(buf);
-    if (rc) ivl_entry_free(e);
-    return rc;
+    if (rc) return ivl_fail(rc, "request %s: %s", path, ivl_err_detail(rc));
+    return 0;
+}
+
+static char *request_format(const char *origin, const struct ivl_entry *e, void *unused)
+{
+    char *out = NULL;
+    (void)unused;
+    return ivl_request_format(origin, e, &out) ? NULL : out;
 }
 
 /* Checks signature `slot` of a request against the signer's current key. */
