@@ -70,6 +70,9 @@ int cli_key_party(struct cli *c, const struct ivl_seckey *k, int role, struct iv
 /* Signs e's body as signature slot `slot` by party `uscc` with key k. */
 int cli_sign(const char *origin, struct ivl_entry *e, unsigned slot, const char *uscc,
              const struct ivl_seckey *k);
+/* Signs n entries as slot 0 by `uscc`, on all cores. */
+int cli_sign_many(const char *origin, struct ivl_entry *es, size_t n, const char *uscc,
+                  const struct ivl_seckey *k);
 /* Fills id and signing time of a new entry. */
 void cli_new_entry(struct cli *c, struct ivl_entry *e, int type);
 /* Signs with the authority (or finance/auditor...) key and appends one
@@ -77,6 +80,10 @@ void cli_new_entry(struct cli *c, struct ivl_entry *e, int type);
 int cli_append_signed(struct cli *c, struct ivl_entry *e, const char *key_path, int role);
 /* Appends already-signed entries and prints the result of each. */
 int cli_append(struct cli *c, struct ivl_entry *es, size_t n);
+/* Prints the result of appended entries (out may be NULL: leaf hashes are
+ * then read back) and writes the --receipt. Returns the exit code. */
+int cli_print_appended(struct cli *c, const struct ivl_entry *es, size_t n,
+                       const struct ivl_appended *out);
 /* Reads the passphrase twice for a new key (NULL when not interactive and not in env). */
 int cli_new_passphrase(struct cli *c, char *buf, size_t cap, size_t *len);
 

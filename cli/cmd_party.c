@@ -101,8 +101,9 @@ static int party_fields(struct ivl_party *p, const char *role, const char *uscc,
     return 0;
 }
 
-/* Appends a batch; on a rule failure, finds every other failing item by
- * dry runs without the ones already found, then reports each by its line. */
+/* Appends a batch in one transaction. When a rule refuses an item, nothing
+ * is appended; dry runs without the items found so far then find every other
+ * refused item, so that each is reported with its line. */
 int cli_append_batch(struct cli *c, struct ivl_entry *es, size_t n, const unsigned *lines,
                      const char *file);
 
@@ -110,37 +111,43 @@ int cli_append_batch(struct cli *c, struct ivl_entry *es, size_t n, const unsign
                      const char *file)
 {
     struct ivl_appended *out = calloc(n ? n : 1, sizeof *out);
-    struct ivl_entry *try = calloc(n ? n : 1, sizeof *try);
-    size_t *map = calloc(n ? n : 1, sizeof *map);
-    int first = 0, nbad = 0;
-    if (!out || !try || !map) {
-        free(out), free(try), free(map);
+    size_t failed = 0;
+    int rc = out ? cli_open(c) : ivl_fail(IVL_E_NOMEM, "out of memory");
+    if (!rc) rc = ivl_ledger_append(c->l, es, n, c->now, c->time_flags, out, &failed);
+    if (!rc) {
+        rc = cli_print_appended(c, es, n, out);
+        free(out);
+        return rc;
+    }
+    free(out);
+    if (ivl_err_exit(rc) != IVL_EXIT_RULE && ivl_err_exit(rc) != IVL_EXIT_KEY) return cli_error(c, rc);
+
+    int first = rc, nbad = 1;
+    struct ivl_entry *try = calloc(n, sizeof *try);
+    size_t *map = calloc(n, sizeof *map);
+    char *bad = calloc(n, 1);
+    out = calloc(n, sizeof *out);
+    if (!try || !map || !bad || !out) {
+        free(try), free(map), free(bad), free(out);
         return cli_error(c, ivl_fail(IVL_E_NOMEM, "out of memory"));
     }
-    char *bad = calloc(n ? n : 1, 1);
-    int rc = cli_open(c);
-    for (int round = 0; !rc && round < 100; round++) {
-        size_t m = 0, failed = 0;
+    fprintf(stderr, "ivl: %s line %u: %s\n", file, lines[failed], ivl_err_detail(first));
+    bad[failed] = 1;
+    for (int round = 0; round < 100; round++) {
+        size_t m = 0;
         for (size_t i = 0; i < n; i++)
             if (!bad[i]) try[m] = es[i], map[m++] = i;
-        int r = ivl_ledger_append(c->l, try, m, c->now, c->time_flags | IVL_APPEND_DRY_RUN, out,
-                                  &failed);
-        if (!r) break;
-        if (ivl_err_exit(r) != IVL_EXIT_RULE && ivl_err_exit(r) != IVL_EXIT_KEY) {
-            rc = r;
-            break;
-        }
-        if (!first) first = r;
+        int r = m ? ivl_ledger_append(c->l, try, m, c->now, c->time_flags | IVL_APPEND_DRY_RUN, out,
+                                      &failed)
+                  : 0;
+        if (!r || (ivl_err_exit(r) != IVL_EXIT_RULE && ivl_err_exit(r) != IVL_EXIT_KEY)) break;
         bad[map[failed]] = 1;
         nbad++;
         fprintf(stderr, "ivl: %s line %u: %s\n", file, lines[map[failed]], ivl_err_detail(r));
     }
-    free(try), free(map), free(out), free(bad);
-    if (rc) return cli_error(c, rc);
-    if (first)
-        return cli_error(c, ivl_fail(first, "%s: %d bad row%s; nothing was appended", file, nbad,
-                                     nbad == 1 ? "" : "s"));
-    return cli_append(c, es, n);
+    free(try), free(map), free(bad), free(out);
+    return cli_error(c, ivl_fail(first, "%s: %d row%s refused; nothing was appended", file, nbad,
+                                 nbad == 1 ? "" : "s"));
 }
 
 /* Reads and parses a CSV file, checking the header names the columns. */
@@ -217,7 +224,7 @@ static int party_batch(struct cli *c, const char *path, const char *keyp)
     if (!rc) rc = cli_load_key(c, keyp, &k);
     if (!rc) rc = cli_key_party(c, k, IVL_ROLE_AUTHORITY, &auth);
     if (!rc && !(rc = ivl_ledger_begin(c->l, &st))) {
-        for (size_t i = 0; !rc && i < n; i++) rc = cli_sign(st.origin, &es[i], 0, auth.p.uscc, k);
+        rc = cli_sign_many(st.origin, es, n, auth.p.uscc, k);
         ivl_ledger_end(&st);
     }
     ivl_key_free(k);

@@ -104,10 +104,9 @@ static int issue_batch(struct cli *c, const char *budget, const char *path, cons
             } else if (r) {
                 fprintf(stderr, "ivl: %s line %u: %s\n", path, lines[i], ivl_err_detail(r));
                 nbad++;
-            } else {
-                rc = cli_sign(st.origin, &es[i], 0, auth.p.uscc, k);
             }
         }
+        if (!rc && !nbad) rc = cli_sign_many(st.origin, es, n, auth.p.uscc, k);
         ivl_ledger_end(&st);
     }
     ivl_csv_free(csv);

@@ -9,6 +9,7 @@
 #include "parse.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -269,6 +270,45 @@ int cli_sign(const char *origin, struct ivl_entry *e, unsigned slot, const char 
     return rc;
 }
 
+struct sign_job {
+    const char *origin, *uscc;
+    struct ivl_entry *es;
+    size_t from, to;
+    const struct ivl_seckey *k;
+    int rc;
+};
+
+static void *sign_range(void *arg)
+{
+    struct sign_job *j = arg;
+    for (size_t i = j->from; !j->rc && i < j->to; i++)
+        j->rc = cli_sign(j->origin, &j->es[i], 0, j->uscc, j->k);
+    return NULL;
+}
+
+int cli_sign_many(const char *origin, struct ivl_entry *es, size_t n, const char *uscc,
+                  const struct ivl_seckey *k)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t jobs = n < 256 ? 1 : (size_t)(cores > 1 ? (cores > 64 ? 64 : cores) : 1);
+    struct sign_job j[64];
+    pthread_t th[64];
+    int started[64] = {0}, rc = 0;
+    size_t per = (n + jobs - 1) / jobs;
+    for (size_t i = 0; i < jobs; i++) {
+        j[i] = (struct sign_job){origin, uscc, es, i * per < n ? i * per : n,
+                                 (i + 1) * per < n ? (i + 1) * per : n, k, 0};
+        if (i) started[i] = !pthread_create(&th[i], NULL, sign_range, &j[i]);
+        if (i && !started[i]) sign_range(&j[i]);
+    }
+    sign_range(&j[0]);
+    for (size_t i = 0; i < jobs; i++) {
+        if (started[i]) pthread_join(th[i], NULL);
+        if (!rc) rc = j[i].rc;
+    }
+    return rc;
+}
+
 void cli_new_entry(struct cli *c, struct ivl_entry *e, int type)
 {
     e->type = (uint8_t)type;
@@ -333,39 +373,36 @@ static int write_receipt(struct cli *c, uint64_t seq)
     return rc;
 }
 
-int cli_append(struct cli *c, struct ivl_entry *es, size_t n)
+int cli_print_appended(struct cli *c, const struct ivl_entry *es, size_t n,
+                       const struct ivl_appended *out)
 {
-    struct ivl_appended *out = calloc(n ? n : 1, sizeof *out);
-    size_t failed = 0;
     char idb[37], hex[65];
-    if (!out) return cli_error(c, ivl_fail(IVL_E_NOMEM, "out of memory"));
-    int rc = cli_open(c);
-    if (!rc) rc = ivl_ledger_append(c->l, es, n, c->now, c->time_flags, out, &failed);
-    if (rc) {
-        free(out);
-        if (n > 1) {
-            char msg[600];
-            snprintf(msg, sizeof msg, "%s", ivl_err_detail(rc));
-            rc = ivl_fail(rc, "item %zu: %s; nothing was appended", failed + 1, msg);
-        }
-        return cli_error(c, rc);
-    }
     json_t *arr = c->json ? json_array() : NULL;
+    struct ivl_state st;
+    int have_st = 0;
     for (size_t i = 0; i < n; i++) {
         cli_id_str(es[i].id, idb);
-        cli_hex(out[i].leaf_hash, 32, hex);
         if (arr) {
-            json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s}", "seq", (json_int_t)out[i].seq,
+            uint8_t lh[32];
+            if (out) {
+                memcpy(lh, out[i].leaf_hash, 32);
+            } else {
+                if (!have_st) have_st = !ivl_ledger_begin(c->l, &st);
+                if (!have_st || ivl_st_node(&st, 0, es[i].seq, lh)) memset(lh, 0, 32);
+            }
+            cli_hex(lh, 32, hex);
+            json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s}", "seq", (json_int_t)es[i].seq,
                                                  "type", ivl_type_name(es[i].type), "id", idb,
                                                  "leaf_hash", hex));
         } else if (es[i].type == IVL_T_ISSUE || es[i].type == IVL_T_REDEEM ||
                    es[i].type == IVL_T_CLAIM) {
             printf("%s\n", idb);
         } else {
-            printf("appended entry %llu (%s) %s\n", (unsigned long long)out[i].seq,
+            printf("appended entry %llu (%s) %s\n", (unsigned long long)es[i].seq,
                    ivl_type_name(es[i].type), idb);
         }
     }
+    if (have_st) ivl_ledger_end(&st);
     if (arr) {
         if (n == 1) {
             json_t *one = json_incref(json_array_get(arr, 0));
@@ -374,8 +411,23 @@ int cli_append(struct cli *c, struct ivl_entry *es, size_t n)
         }
         cli_json_out(arr);
     }
-    rc = 0;
-    if (c->receipt) rc = write_receipt(c, out[n - 1].seq);
-    free(out);
+    int rc = c->receipt ? write_receipt(c, es[n - 1].seq) : 0;
     return rc ? cli_error(c, rc) : 0;
+}
+
+int cli_append(struct cli *c, struct ivl_entry *es, size_t n)
+{
+    struct ivl_appended *out = calloc(n ? n : 1, sizeof *out);
+    size_t failed = 0;
+    if (!out) return cli_error(c, ivl_fail(IVL_E_NOMEM, "out of memory"));
+    int rc = cli_open(c);
+    if (!rc) rc = ivl_ledger_append(c->l, es, n, c->now, c->time_flags, out, &failed);
+    if (rc) {
+        free(out);
+        if (n > 1) rc = ivl_fail(rc, "item %zu: %s; nothing was appended", failed + 1, ivl_err_detail(rc));
+        return cli_error(c, rc);
+    }
+    rc = cli_print_appended(c, es, n, out);
+    free(out);
+    return rc;
 }

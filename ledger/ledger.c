@@ -12,6 +12,7 @@
 #include "key.h"
 #include "merkle.h"
 #include "note.h"
+#include "sigbatch.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -241,15 +242,21 @@ int ivl_ledger_apply(struct ivl_state *st, struct ivl_head *h, const struct ivl_
     return 0;
 }
 
-/* Encodes a new entry at the end of the log and applies it. */
+/* Encodes a new entry at the end of the log and applies it; its signatures
+ * are checked at once, or queued in `sb` to be checked on several threads. */
 static int append_one(struct ivl_state *st, struct ivl_head *h, struct ivl_entry *e,
-                      struct ivl_appended *out)
+                      struct ivl_appended *out, struct ivl_sigbatch *sb)
 {
     struct ivl_buf leaf = {0};
+    struct ivl_signers who;
     e->seq = h->size;
     e->appended_at = h->last_time;
     int rc = ivl_leaf_encode(e, &leaf);
-    if (!rc) rc = ivl_ledger_apply(st, h, e, leaf.p, leaf.len, 1, out->leaf_hash, NULL);
+    if (!rc) rc = ivl_ledger_apply(st, h, e, leaf.p, leaf.len, !sb, out->leaf_hash, &who);
+    if (!rc && sb) {
+        const char *origin = e->type == IVL_T_GENESIS ? e->u.genesis.origin : st->origin;
+        rc = ivl_sigbatch_add(sb, origin, e, &who, leaf.p, leaf.len);
+    }
     out->seq = e->seq;
     ivl_buf_free(&leaf);
     return rc;
@@ -280,10 +287,20 @@ static int append_txn(struct ivl_ledger *l, struct ivl_entry *es, size_t n, int6
             rc = ivl_fail(IVL_E_TIME, "append time would move the log back in time");
     }
     if (!rc) h.last_time = now;
+    uint64_t first = h.size;
+    struct ivl_sigbatch *sb = NULL;
+    if (!rc && n > 1) rc = ivl_sigbatch_new(0, &sb);
     for (size_t i = 0; !rc && i < n; i++) {
-        rc = append_one(&st, &h, &es[i], &out[i]);
+        rc = append_one(&st, &h, &es[i], &out[i], sb);
         if (rc && failed) *failed = i;
     }
+    if (!rc && sb) {
+        rc = ivl_sigbatch_flush(sb);
+        if (rc && failed) *failed = (size_t)(ivl_sigbatch_bad(sb) - first);
+    } else if (rc && sb && ivl_sigbatch_bad(sb) != UINT64_MAX && failed) {
+        *failed = (size_t)(ivl_sigbatch_bad(sb) - first);
+    }
+    ivl_sigbatch_free(sb);
     if (!rc) rc = ivl_merkle_root(&st, node_get, h.size, h.root);
     if (!rc) rc = ivl_st_put_head(&st, &h);
     if (!rc && !(flags & IVL_APPEND_NO_CHECKPOINT)) rc = put_checkpoint(l, &st, &h);

@@ -10,6 +10,7 @@
 #include "err.h"
 #include "merkle.h"
 #include "note.h"
+#include "sigbatch.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -81,8 +82,13 @@ int ivl_ledger_import(struct ivl_ledger *l, const struct ivl_import_leaf *leaves
     struct ivl_state st;
     struct ivl_head h;
     memset(rep, 0, sizeof *rep);
-    int rc = ivl_ledger_begin_write(l, &st);
+    struct ivl_sigbatch *sb;
+    int rc = ivl_sigbatch_new(0, &sb);
     if (rc) return rc;
+    if ((rc = ivl_ledger_begin_write(l, &st))) {
+        ivl_sigbatch_free(sb);
+        return rc;
+    }
     rc = ivl_st_head(&st, &h);
     rep->had = h.size;
     for (size_t i = 0; !rc && i < n; i++) {
@@ -123,9 +129,11 @@ int ivl_ledger_import(struct ivl_ledger *l, const struct ivl_import_leaf *leaves
         if (!rc && (again.len != lf->len || memcmp(again.p, lf->leaf, lf->len)))
             rc = ivl_fail(IVL_E_DECODE, "entry %llu is not canonically encoded", (unsigned long long)lf->seq);
         ivl_buf_free(&again);
-        if (!rc) rc = ivl_ledger_apply(&st, &h, &e, lf->leaf, lf->len, 1, theirs, NULL);
+        struct ivl_signers who;
+        if (!rc) rc = ivl_ledger_apply(&st, &h, &e, lf->leaf, lf->len, 0, theirs, &who);
         if (!rc && e.type == IVL_T_GENESIS)
             snprintf(st.origin, sizeof st.origin, "%s", e.u.genesis.origin);
+        if (!rc) rc = ivl_sigbatch_add(sb, st.origin, &e, &who, lf->leaf, lf->len);
         ivl_entry_free(&e);
         if (rc) {
             if (ivl_err_exit(rc) == IVL_EXIT_RULE || ivl_err_exit(rc) == IVL_EXIT_KEY)
@@ -137,6 +145,8 @@ int ivl_ledger_import(struct ivl_ledger *l, const struct ivl_import_leaf *leaves
         }
         rep->added++;
     }
+    if (!rc) rc = ivl_sigbatch_flush(sb);
+    ivl_sigbatch_free(sb);
     uint64_t cs;
     uint8_t croot[32], sig[64];
     if (!rc) rc = ivl_merkle_root(&st, node_get, h.size, h.root);

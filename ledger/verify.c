@@ -10,10 +10,10 @@
 #include "err.h"
 #include "merkle.h"
 #include "note.h"
+#include "sigbatch.h"
 
 #include <ftw.h>
 #include <limits.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,96 +27,7 @@
         if (rc_) return rc_;                                                                       \
     } while (0)
 
-#define BATCH 8192              /* signatures checked together */
 #define REPLAY_COMMIT_EVERY 20000 /* entries per replay transaction */
-
-/* ---- parallel signature checks ---- */
-
-struct sig_task {
-    uint64_t seq;
-    const uint8_t *sig; /* points into the stored leaf (read txn stays open) */
-    uint8_t pub[IVL_PUB_LEN];
-    size_t msg_off, msg_len; /* into the batch's message arena */
-};
-
-struct batch {
-    struct sig_task t[BATCH];
-    size_t n;
-    struct ivl_buf arena;
-    unsigned jobs;
-    uint64_t bad_seq; /* lowest failing seq or UINT64_MAX */
-    pthread_mutex_t mu;
-};
-
-struct worker {
-    struct batch *b;
-    size_t from, to;
-};
-
-static void *check_range(void *arg)
-{
-    struct worker *w = arg;
-    uint64_t bad = UINT64_MAX;
-    for (size_t i = w->from; i < w->to; i++) {
-        struct sig_task *t = &w->b->t[i];
-        if (crypto_sign_verify_detached(t->sig, w->b->arena.p + t->msg_off, t->msg_len, t->pub) &&
-            t->seq < bad)
-            bad = t->seq;
-    }
-    pthread_mutex_lock(&w->b->mu);
-    if (bad < w->b->bad_seq) w->b->bad_seq = bad;
-    pthread_mutex_unlock(&w->b->mu);
-    return NULL;
-}
-
-/* Checks the batch's signatures on b->jobs threads (this one included). */
-static int flush(struct batch *b)
-{
-    pthread_t th[64];
-    struct worker w[64];
-    unsigned jobs = b->jobs > 64 ? 64 : b->jobs, started = 0;
-    if (b->arena.oom) return ivl_fail(IVL_E_NOMEM, "out of memory");
-    size_t per = (b->n + jobs - 1) / jobs;
-    for (unsigned j = 0; j < jobs; j++) {
-        w[j].b = b;
-        w[j].from = j * per < b->n ? j * per : b->n;
-        w[j].to = (j + 1) * per < b->n ? (j + 1) * per : b->n;
-    }
-    for (unsigned j = 1; j < jobs; j++)
-        if (w[j].from < w[j].to && !pthread_create(&th[j], NULL, check_range, &w[j])) started |= 1u << j;
-        else if (w[j].from < w[j].to) check_range(&w[j]);
-    check_range(&w[0]);
-    for (unsigned j = 1; j < jobs; j++)
-        if (started & (1u << j)) pthread_join(th[j], NULL);
-    b->n = 0;
-    b->arena.len = 0;
-    if (b->bad_seq != UINT64_MAX)
-        return ivl_fail(IVL_E_BAD_SIG, "entry %llu: a signature does not verify with the key valid "
-                                       "for its signer at that point of the log",
-                        (unsigned long long)b->bad_seq);
-    return 0;
-}
-
-static int queue_sigs(struct batch *b, const char *origin, const struct ivl_entry *e,
-                      const struct ivl_signers *who, const uint8_t *leaf, size_t len)
-{
-    const uint8_t *body;
-    size_t body_len;
-    TRY(ivl_leaf_body(leaf, len, &body, &body_len));
-    /* Signatures sit at the end of the leaf: 1 count byte, then (uscc, sig) pairs. */
-    const uint8_t *sigs = body + body_len + 1;
-    for (uint32_t i = 0; i < who->n; i++) {
-        if (b->n == BATCH) TRY(flush(b));
-        struct sig_task *t = &b->t[b->n++];
-        t->seq = e->seq;
-        t->sig = sigs + i * (IVL_USCC_LEN + IVL_SIG_LEN) + IVL_USCC_LEN;
-        memcpy(t->pub, who->pub[i], IVL_PUB_LEN);
-        t->msg_off = b->arena.len;
-        TRY(ivl_sig_message(origin, body, body_len, &b->arena));
-        t->msg_len = b->arena.len - t->msg_off;
-    }
-    return 0;
-}
 
 /* ---- the replay environment ---- */
 
@@ -269,7 +180,7 @@ static int check_checkpoints(struct ivl_state *orig, struct ivl_state *rep_st,
 /* ---- the replay ---- */
 
 static int replay_log(struct ivl_state *orig, struct replay *rp, const struct ivl_verify_opts *o,
-                      struct batch *b, struct ivl_verify_report *rep)
+                      struct ivl_sigbatch *b, struct ivl_verify_report *rep)
 {
     struct ivl_head stored, h = {0};
     struct ivl_state st;
@@ -299,7 +210,7 @@ static int replay_log(struct ivl_state *orig, struct replay *rp, const struct iv
         if (!rc) rc = ivl_ledger_apply(&st, &h, &e, leaf, len, 0, lh, &who);
         if (!rc && e.type == IVL_T_GENESIS) snprintf(origin, sizeof origin, "%s", e.u.genesis.origin);
         int check = !o->have_from || seq >= o->from_size;
-        if (!rc && check) rc = queue_sigs(b, origin, &e, &who, leaf, len);
+        if (!rc && check) rc = ivl_sigbatch_add(b, origin, &e, &who, leaf, len);
         if (!rc) {
             rep->entries++;
             rep->by_type[e.type]++;
@@ -322,8 +233,8 @@ static int replay_log(struct ivl_state *orig, struct replay *rp, const struct iv
             rc = rc ? ivl_st_mdb_err(rc, "replay") : replay_begin(rp, &st, origin);
         }
     }
-    if (!rc) rc = flush(b);
-    if (rc && b->bad_seq != UINT64_MAX) rep->bad_seq = b->bad_seq;
+    if (!rc) rc = ivl_sigbatch_flush(b);
+    if (rc && ivl_sigbatch_bad(b) != UINT64_MAX) rep->bad_seq = ivl_sigbatch_bad(b);
     if (!rc) rc = ivl_merkle_root(&st, node_get, h.size, h.root);
     if (!rc) rc = ivl_st_put_head(&st, &h);
     if (!rc) {
@@ -371,12 +282,8 @@ int ivl_verify(struct ivl_ledger *l, const struct ivl_verify_opts *o, struct ivl
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(rep, 0, sizeof *rep);
     rep->bad_seq = UINT64_MAX;
-    struct batch *b = calloc(1, sizeof *b);
-    if (!b) return ivl_fail(IVL_E_NOMEM, "out of memory");
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    b->jobs = o->jobs ? o->jobs : (unsigned)(cores > 0 ? cores : 1);
-    b->bad_seq = UINT64_MAX;
-    pthread_mutex_init(&b->mu, NULL);
+    struct ivl_sigbatch *b;
+    TRY(ivl_sigbatch_new(o->jobs, &b));
 
     int rc = ivl_ledger_begin(l, &orig);
     if (rc) goto out_b;
@@ -399,9 +306,7 @@ int ivl_verify(struct ivl_ledger *l, const struct ivl_verify_opts *o, struct ivl
 out_orig:
     ivl_ledger_end(&orig);
 out_b:
-    ivl_buf_free(&b->arena);
-    pthread_mutex_destroy(&b->mu);
-    free(b);
+    ivl_sigbatch_free(b);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     rep->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     return rc;

@@ -39,9 +39,9 @@ else:
     print(v)' "$1"
 }
 
-# state: "size root" of the ledger.
+# state: "size root" of the ledger (from the text status: no Python, fast).
 state() {
-    "$IVL" -L "$L" --json status | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["size"], d["root"])'
+    "$IVL" -L "$L" status | sed -n 's/^size *\([0-9]*\).*/\1/p; s/^root *//p' | tr '\n' ' '
 }
 size() { state | cut -d' ' -f1; }
 
@@ -57,19 +57,11 @@ ok() {
     printf '%s\n' "$o"
 }
 
-# errcode: the error code of the last JSON line of stdin.
+# errcode: the error code of the last JSON error line of stdin.
 errcode() {
-    "$PY" -c '
-import json, sys
-code = "NONE"
-for line in sys.stdin.read().splitlines():
-    line = line.strip()
-    if line.startswith("{"):
-        try:
-            code = json.loads(line)["error"]["code"]
-        except Exception:
-            code = "BADJSON"
-print(code)'
+    local c
+    c=$(sed -n 's/^{"error":{"code":"\([^"]*\)".*/\1/p' | tail -n 1)
+    printf '%s\n' "${c:-NONE}"
 }
 
 # refuse EXIT CODE ARGS...: `ivl --json ARGS` must exit EXIT with error CODE
@@ -80,6 +72,7 @@ refuse() {
     before=$(state)
     "$IVL" -L "$L" --json "$@" >"$W/.out" 2>"$W/.err" || rc=$?
     after=$(state)
+    [ -n "$before" ] || fail "ivl status failed before: ivl $*"
     [ "$rc" -eq "$want" ] || fail "expected exit $want ($code), got $rc: ivl $* :: $(cat "$W/.err")"
     got=$(errcode <"$W/.err")
     [ "$got" = "$code" ] || fail "expected error code $code, got $got: ivl $* :: $(cat "$W/.err")"
@@ -169,4 +162,12 @@ verify_ok() {
     local o
     o=$(ok ivl --json verify)
     eq "$(printf '%s' "$o" | jf ok)" true "ivl verify"
+}
+
+# refuse_redeem EXIT CODE VOUCHER SMEKEY PROVUSCC PROVKEY CONTRACT CAMOUNT AMOUNT [FLAGS...]
+refuse_redeem() {
+    local x=$1 code=$2 v=$3 sk=$4 pu=$5 pk=$6 c=$7 ca=$8 a=$9
+    shift 9
+    refuse "$x" "$code" redeem --voucher "$v" --provider "$pu" --contract "$(contract "$c")" \
+        --contract-amount "$ca" --amount "$a" "$@" --key "$W/$sk.key" --cosign "$W/$pk.key"
 }

@@ -1,0 +1,30 @@
+/*
+ * sigbatch.h - Ed25519 signature checks in batches on several threads.
+ *
+ * The order-dependent work (rules, which decide which key is valid) runs on
+ * one thread and queues (message, signature, key) triples here; a batch is
+ * checked on `jobs` threads at once. Used by appends of many entries, by
+ * import and by verify, so all three check signatures the same way.
+ */
+#ifndef IVL_SIGBATCH_H
+#define IVL_SIGBATCH_H
+
+#include "entry.h"
+#include "state.h"
+
+struct ivl_sigbatch;
+
+/* jobs = 0: the number of online cores. */
+int ivl_sigbatch_new(unsigned jobs, struct ivl_sigbatch **out);
+void ivl_sigbatch_free(struct ivl_sigbatch *b);
+/* Queues the signatures of entry e (leaf bytes `leaf`) against the keys in
+ * `who`; checks a full batch first. origin: the ledger's origin. Returns
+ * IVL_E_BAD_SIG (naming the lowest failing entry) from a checked batch. */
+int ivl_sigbatch_add(struct ivl_sigbatch *b, const char *origin, const struct ivl_entry *e,
+                     const struct ivl_signers *who, const uint8_t *leaf, size_t len);
+/* Checks everything queued. IVL_E_BAD_SIG naming the lowest failing entry. */
+int ivl_sigbatch_flush(struct ivl_sigbatch *b);
+/* The lowest failing entry seen, or UINT64_MAX. */
+uint64_t ivl_sigbatch_bad(const struct ivl_sigbatch *b);
+
+#endif
