@@ -7,6 +7,7 @@
 #include "merkle.h"
 #include "note.h"
 #include "parse.h"
+#include "proof.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -17,7 +18,6 @@
 #include <unistd.h>
 
 #define MAX_NOTE_FILE (64u << 10)
-#define MAX_PROOF_FILE (1u << 20)
 #define MAX_EXPORT_FILE ((size_t)16 << 30)
 
 #define PARSE(opts, pos, max, np)                                                                  \
@@ -258,56 +258,6 @@ int cmd_proof_consistency(struct cli *c, int argc, char **argv)
     return 0;
 }
 
-/* Reads a JSON array of 32-byte hex hashes. */
-static int proof_hashes(json_t *a, uint8_t (*out)[32], size_t *n)
-{
-    if (!json_is_array(a) || json_array_size(a) > IVL_MERKLE_MAX_PROOF)
-        return ivl_fail(IVL_E_BAD_PROOF, "\"hashes\" is not a list of at most %d hashes", IVL_MERKLE_MAX_PROOF);
-    *n = json_array_size(a);
-    for (size_t i = 0; i < *n; i++) {
-        const char *s = json_string_value(json_array_get(a, i));
-        size_t bl;
-        if (!s || strlen(s) != 64 || sodium_hex2bin(out[i], 32, s, 64, NULL, &bl, NULL) || bl != 32)
-            return ivl_fail(IVL_E_BAD_PROOF, "hash %zu of the proof is not 32 bytes of hex", i);
-    }
-    return 0;
-}
-
-static int hex32_field(json_t *j, const char *name, uint8_t out[32])
-{
-    const char *s = json_string_value(json_object_get(j, name));
-    size_t bl;
-    if (!s || strlen(s) != 64 || sodium_hex2bin(out, 32, s, 64, NULL, &bl, NULL) || bl != 32)
-        return ivl_fail(IVL_E_BAD_PROOF, "\"%s\" is not 32 bytes of hex", name);
-    return 0;
-}
-
-static int u64_field(json_t *j, const char *name, uint64_t *v)
-{
-    json_t *x = json_object_get(j, name);
-    if (!json_is_integer(x) || json_integer_value(x) < 0)
-        return ivl_fail(IVL_E_BAD_PROOF, "\"%s\" is not a non-negative integer", name);
-    *v = (uint64_t)json_integer_value(x);
-    return 0;
-}
-
-/* Opens a checkpoint note with the log key: its size and root. */
-static int note_checkpoint(json_t *j, const char *field, const struct ivl_vkey *k, uint64_t *size,
-                           uint8_t root[32])
-{
-    const char *note = json_string_value(json_object_get(j, field));
-    size_t tl;
-    uint32_t mask;
-    char origin[256];
-    if (!note) return ivl_fail(IVL_E_BAD_PROOF, "the proof has no \"%s\"", field);
-    int rc = ivl_note_open(note, strlen(note), k, 1, &tl, &mask);
-    if (!rc) rc = ivl_checkpoint_parse(note, tl, origin, sizeof origin, size, root);
-    if (!rc && strcmp(origin, k->name))
-        rc = ivl_fail(IVL_E_BAD_CHECKPOINT, "the checkpoint is for log '%s', the key for '%s'", origin, k->name);
-    if (rc) return ivl_fail(IVL_E_BAD_CHECKPOINT, "%s: %s", field, ivl_err_detail(rc));
-    return 0;
-}
-
 int cmd_proof_check(struct cli *c, int argc, char **argv)
 {
     const char *pub = NULL, *pos[1];
@@ -316,59 +266,26 @@ int cmd_proof_check(struct cli *c, int argc, char **argv)
     PARSE(opts, pos, 1, &np);
     if (np != 1) return cli_error(c, ivl_fail(IVL_E_USAGE, "proof check needs a proof file"));
     struct ivl_vkey k;
+    struct ivl_proof_result res;
     char *buf;
-    size_t n, nh;
-    json_error_t je;
-    uint8_t hashes[IVL_MERKLE_MAX_PROOF][32], leaf[32], root[32], r1[32], r2[32];
-    uint64_t index, size, cs, o, nw;
+    size_t n;
     int rc = read_vkey_file(pub, "--log-pub", &k);
-    if (!rc) rc = ivl_file_read(pos[0], MAX_PROOF_FILE, &buf, &n);
+    if (!rc) rc = ivl_file_read(pos[0], IVL_PROOF_MAX, &buf, &n);
     if (rc) return cli_error(c, rc);
-    json_t *j = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &je);
+    rc = ivl_proof_check_json(buf, n, &k, &res);
     free(buf);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        return cli_error(c, ivl_fail(IVL_E_BAD_PROOF, "%s is not a proof (JSON: %s)", pos[0], je.text));
-    }
-    const char *kind;
-    if (json_object_get(j, "index")) {
-        kind = "inclusion";
-        rc = u64_field(j, "index", &index);
-        if (!rc) rc = u64_field(j, "tree_size", &size);
-        if (!rc) rc = hex32_field(j, "leaf_hash", leaf);
-        if (!rc) rc = proof_hashes(json_object_get(j, "hashes"), hashes, &nh);
-        if (!rc) rc = note_checkpoint(j, "checkpoint", &k, &cs, root);
-        if (!rc && cs != size)
-            rc = ivl_fail(IVL_E_BAD_PROOF, "the checkpoint is for size %llu, the proof for %llu",
-                          (unsigned long long)cs, (unsigned long long)size);
-        if (!rc) rc = ivl_merkle_verify_inclusion(index, size, leaf, (const uint8_t(*)[32])hashes, nh, root);
-    } else {
-        kind = "consistency";
-        rc = u64_field(j, "old_size", &o);
-        if (!rc) rc = u64_field(j, "new_size", &nw);
-        if (!rc) rc = hex32_field(j, "old_root", r1);
-        if (!rc) rc = hex32_field(j, "new_root", r2);
-        if (!rc) rc = proof_hashes(json_object_get(j, "hashes"), hashes, &nh);
-        /* The roots count only when the log key signed them. */
-        if (!rc) rc = note_checkpoint(j, "old_checkpoint", &k, &cs, root);
-        if (!rc && (cs != o || memcmp(root, r1, 32)))
-            rc = ivl_fail(IVL_E_BAD_PROOF, "old_checkpoint does not match old_size and old_root");
-        if (!rc) rc = note_checkpoint(j, "new_checkpoint", &k, &cs, root);
-        if (!rc && (cs != nw || memcmp(root, r2, 32)))
-            rc = ivl_fail(IVL_E_BAD_PROOF, "new_checkpoint does not match new_size and new_root");
-        if (!rc) rc = ivl_merkle_verify_consistency(o, nw, r1, r2, (const uint8_t(*)[32])hashes, nh);
-    }
-    json_decref(j);
-    if (rc) return cli_error(c, ivl_fail(ivl_err_exit(rc) == IVL_EXIT_VERIFY ? rc : IVL_E_BAD_PROOF,
-                                         "%s proof %s: %s", kind, pos[0], ivl_err_detail(rc)));
+    const char *kind = ivl_proof_kind_name(res.kind);
+    if (rc && res.kind == IVL_PROOF_NONE)
+        return cli_error(c, ivl_fail(rc, "%s is %s", pos[0], ivl_err_detail(rc)));
+    if (rc) return cli_error(c, ivl_fail(rc, "%s proof %s: %s", kind, pos[0], ivl_err_detail(rc)));
     if (c->json)
         cli_json_out(json_pack("{s:b,s:s}", "ok", 1, "kind", kind));
-    else if (!strcmp(kind, "inclusion"))
+    else if (res.kind == IVL_PROOF_INCLUSION)
         printf("inclusion proof verified: entry %llu is in the log of size %llu signed by %s\n",
-               (unsigned long long)index, (unsigned long long)size, k.name);
+               (unsigned long long)res.index, (unsigned long long)res.tree_size, k.name);
     else
         printf("consistency proof verified: the log of size %llu extends the log of size %llu (%s)\n",
-               (unsigned long long)nw, (unsigned long long)o, k.name);
+               (unsigned long long)res.new_size, (unsigned long long)res.old_size, k.name);
     return 0;
 }
 

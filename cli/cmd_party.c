@@ -105,15 +105,15 @@ static int party_fields(struct ivl_party *p, const char *role, const char *uscc,
  * is appended; dry runs without the items found so far then find every other
  * refused item, so that each is reported with its line. */
 int cli_append_batch(struct cli *c, struct ivl_entry *es, size_t n, const unsigned *lines,
-                     const char *file);
+                     const char *file, const uint8_t *own);
 
 int cli_append_batch(struct cli *c, struct ivl_entry *es, size_t n, const unsigned *lines,
-                     const char *file)
+                     const char *file, const uint8_t *own)
 {
     struct ivl_appended *out = calloc(n ? n : 1, sizeof *out);
     size_t failed = 0;
     int rc = out ? cli_open(c) : ivl_fail(IVL_E_NOMEM, "out of memory");
-    if (!rc) rc = ivl_ledger_append(c->l, es, n, c->now, c->time_flags, out, &failed);
+    if (!rc) rc = ivl_ledger_append_own(c->l, es, n, c->now, c->time_flags, own, out, &failed);
     if (!rc) {
         rc = cli_print_appended(c, es, n, out);
         free(out);
@@ -137,8 +137,8 @@ int cli_append_batch(struct cli *c, struct ivl_entry *es, size_t n, const unsign
         size_t m = 0;
         for (size_t i = 0; i < n; i++)
             if (!bad[i]) try[m] = es[i], map[m++] = i;
-        int r = m ? ivl_ledger_append(c->l, try, m, c->now, c->time_flags | IVL_APPEND_DRY_RUN, out,
-                                      &failed)
+        int r = m ? ivl_ledger_append_own(c->l, try, m, c->now, c->time_flags | IVL_APPEND_DRY_RUN,
+                                          own, out, &failed)
                   : 0;
         if (!r || (ivl_err_exit(r) != IVL_EXIT_RULE && ivl_err_exit(r) != IVL_EXIT_KEY)) break;
         bad[map[failed]] = 1;
@@ -223,12 +223,14 @@ static int party_batch(struct cli *c, const char *path, const char *keyp)
                       nbad == 1 ? "" : "s");
     if (!rc) rc = cli_load_key(c, keyp, &k);
     if (!rc) rc = cli_key_party(c, k, IVL_ROLE_AUTHORITY, &auth);
+    uint8_t own[IVL_PUB_LEN];
     if (!rc && !(rc = ivl_ledger_begin(c->l, &st))) {
         rc = cli_sign_many(st.origin, es, n, auth.p.uscc, k);
+        memcpy(own, ivl_key_public(k), IVL_PUB_LEN);
         ivl_ledger_end(&st);
     }
     ivl_key_free(k);
-    if (!rc) rc = cli_append_batch(c, es, n, lines, path);
+    if (!rc) rc = cli_append_batch(c, es, n, lines, path, own);
     else rc = cli_error(c, rc);
     free(es);
     free(lines);

@@ -17,7 +17,7 @@
 #define MAX_DOC_FILE ((size_t)1 << 32)
 
 int cli_append_batch(struct cli *c, struct ivl_entry *es, size_t n, const unsigned *lines,
-                     const char *file);
+                     const char *file, const uint8_t *own);
 int cli_read_csv(struct cli *c, const char *path, const char *const *cols, int ncols,
                  struct ivl_csv **csv, int *idx);
 
@@ -109,12 +109,14 @@ static int issue_batch(struct cli *c, const char *budget, const char *path, cons
         if (!rc && !nbad) rc = cli_sign_many(st.origin, es, n, auth.p.uscc, k);
         ivl_ledger_end(&st);
     }
+    uint8_t own[IVL_PUB_LEN];
+    if (k) memcpy(own, ivl_key_public(k), IVL_PUB_LEN);
     ivl_csv_free(csv);
     ivl_key_free(k);
     if (!rc && nbad)
         rc = ivl_fail(IVL_E_CSV, "%s: %d bad row%s; nothing was appended", path, nbad,
                       nbad == 1 ? "" : "s");
-    rc = rc ? cli_error(c, rc) : cli_append_batch(c, es, n, lines, path);
+    rc = rc ? cli_error(c, rc) : cli_append_batch(c, es, n, lines, path, own);
     free(es);
     free(lines);
     return rc;

@@ -44,6 +44,16 @@ struct ivl_appended {
 int ivl_ledger_append(struct ivl_ledger *l, struct ivl_entry *es, size_t n, int64_t now,
                       unsigned flags, struct ivl_appended *out, size_t *failed);
 
+/* The same for a batch that this process signed itself, each entry with one
+ * signature by the key whose public half is `own`: the first entry's
+ * signature is verified, the others are accepted when `own` is exactly the
+ * key the rules require of their signer (IVL_E_KEY_ROLE otherwise) — a
+ * signature just made with a key needs no second check against that key.
+ * NULL own = ivl_ledger_append. */
+int ivl_ledger_append_own(struct ivl_ledger *l, struct ivl_entry *es, size_t n, int64_t now,
+                          unsigned flags, const uint8_t *own, struct ivl_appended *out,
+                          size_t *failed);
+
 /* Read transactions for queries: fill `st`, use the ivl_st_* functions,
  * then ivl_ledger_end(). */
 int ivl_ledger_begin(struct ivl_ledger *l, struct ivl_state *st);
