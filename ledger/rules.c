@@ -536,8 +536,10 @@ static int rule_pay(struct ivl_state *st, const struct ivl_entry *e, struct ivl_
 {
     struct ivl_claim_rec c;
     struct ivl_budget_rec b;
+    struct ivl_party_rec prov;
     TRY(one_signer(st, e, IVL_ROLE_FINANCE, who, NULL));
     TRY(claim_in(st, e, IVL_C_APPROVED, &c, &b));
+    TRY(receiver(st, c.provider, IVL_ROLE_PROVIDER, &prov)); /* a suspended party receives nothing */
     c.status = IVL_C_PAID;
     c.paid_at = e->appended_at;
     snprintf(c.bank_ref, sizeof c.bank_ref, "%s", e->u.target.text);

@@ -133,7 +133,7 @@ jget()
 import json, sys
 v = json.load(open(sys.argv[1], encoding="utf-8"))
 for k in sys.argv[2].split("."):
-    if isinstance(v, list):
+    if isinstance(v, list) and k.isdigit() and int(k) < len(v):
         v = v[int(k)]
     elif isinstance(v, dict) and k in v:
         v = v[k]
