@@ -5,6 +5,7 @@
  */
 #include "state.h"
 #include "err.h"
+#include "merkle.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -404,6 +405,15 @@ int ivl_st_node(struct ivl_state *st, unsigned level, uint64_t index, uint8_t ou
 {
     uint8_t k[9];
     MDB_val v;
+    if (level == 0) { /* a leaf hash is the hash of the stored leaf */
+        node_key(0, index, k);
+        int rc = ivl_st_get(st, IVL_DB_LEAVES, k + 1, 8, &v);
+        if (rc == IVL_E_NOT_FOUND)
+            return ivl_fail(IVL_E_CORRUPT, "entry %llu is missing", (unsigned long long)index);
+        if (rc) return rc;
+        ivl_merkle_leaf_hash(v.mv_data, v.mv_size, out);
+        return 0;
+    }
     node_key(level, index, k);
     int rc = ivl_st_get(st, IVL_DB_NODES, k, sizeof k, &v);
     if (rc == IVL_E_NOT_FOUND)
@@ -421,6 +431,7 @@ int ivl_st_put_node(struct ivl_state *st, unsigned level, uint64_t index,
                     const uint8_t h[IVL_HASHLEN])
 {
     uint8_t k[9];
+    if (level == 0) return 0; /* derived from the leaf, see ivl_st_node() */
     node_key(level, index, k);
     return ivl_st_put(st, IVL_DB_NODES, k, sizeof k, h, IVL_HASHLEN);
 }

@@ -17,7 +17,8 @@
 enum ivl_dbi {
     IVL_DB_META,        /* "head", "origin", "genesis": log-wide facts */
     IVL_DB_LEAVES,      /* seq (u64 BE) -> leaf bytes */
-    IVL_DB_NODES,       /* level (u8) || index (u64 BE) -> hash of a complete subtree */
+    IVL_DB_NODES,       /* level (u8) || index (u64 BE) -> hash of a complete subtree (level
+                           >= 1; a level-0 node is the hash of the leaf, not stored) */
     IVL_DB_CPS,         /* size (u64 BE) -> log key's signature of the checkpoint of that size */
     IVL_DB_IDS,         /* entry id (16) -> seq (u64 BE) || type (u8) */
     IVL_DB_PARTIES,     /* USCC (18) -> party record */
@@ -146,7 +147,8 @@ int ivl_st_put_cap(struct ivl_state *st, const char *budget, const char *holder_
 /* Id index: seq and type of the entry with this id. */
 int ivl_st_id(struct ivl_state *st, const uint8_t id[IVL_ID_LEN], uint64_t *seq, uint8_t *type);
 int ivl_st_put_id(struct ivl_state *st, const uint8_t id[IVL_ID_LEN], uint64_t seq, uint8_t type);
-/* Merkle nodes: (level, index) -> hash of the complete subtree. */
+/* Merkle nodes: (level, index) -> hash of the complete subtree; level 0 is
+ * computed from the stored leaf. */
 int ivl_st_node(struct ivl_state *st, unsigned level, uint64_t index, uint8_t out[IVL_HASHLEN]);
 int ivl_st_put_node(struct ivl_state *st, unsigned level, uint64_t index, const uint8_t h[IVL_HASHLEN]);
 /* Decoders of record bytes, for iteration by callers. */

@@ -105,10 +105,16 @@ eq "$(vch "$V" remaining)" "8999.50" "voucher remaining"
 eq "$(bal "$S1")" "8999.50" "balance"
 eq "$(bud B available)" "90000.00" "available"
 
-note "a suspended provider cannot claim"
+note "a suspended provider can neither claim nor be paid"
 R5=$(redeem "$V" s1 "$P2" p2 c5 1000 1)
+R6=$(redeem "$V" s1 "$P2" p2 c6 1000 2)
+C5=$(claim "$R5" p2)
 ok ivl party suspend "$P2" --reason "licence withdrawn" --key auth.key >/dev/null
-refuse 1 party_suspended claim --redemption "$R5" --invoice "$W/inv" --key p2.key
+refuse 1 party_suspended claim --redemption "$R6" --invoice "$W/inv" --key p2.key
+ok ivl approve "$C5" --key auth.key >/dev/null
+refuse 1 party_suspended pay "$C5" --ref BANK-5 --key fin.key
+eq "$(cstatus "$C5")" approved "unpaid"
+eq "$(bud B paid)" "400.50" "nothing more paid"
 
 verify_ok
 echo "22-claims-pay: ok"

@@ -131,7 +131,7 @@ key auth2
 ok ivl party rekey "$AUTH" --pub auth2.pub --key auth.key >/dev/null
 refuse 5 key_not_valid issue --budget B --to "$S3" --amount 1 --key auth.key
 refuse 5 key_not_valid budget open B2 --total 1 --cap 1 --ratio 1 --until 2026-12-31 --key auth.key
-ok ivl issue --budget B --to "$S3" --amount 1 --key auth2.key >/dev/null
+ok ivl issue --budget B --to "$BAD" --amount 1 --key auth2.key >/dev/null
 key s3new
 ok ivl party rekey "$S3" --pub s3new.pub --key auth2.key >/dev/null
 
@@ -139,7 +139,7 @@ note "time never goes back"
 IVL_NOW=2026-03-03T08:59:59+08:00 refuse 1 time_backwards party suspend "$S3" --reason x --key auth2.key
 IVL_NOW=2026-03-03T00:59:59Z refuse 1 time_backwards party rekey "$S3" --pub s3.pub --key auth2.key
 IVL_NOW=2026-03-01T09:00:00+08:00 refuse 1 time_backwards issue --budget B --to "$S3" --amount 1 --key auth2.key
-IVL_NOW=2026-03-03T01:00:00Z ok ivl issue --budget B --to "$S3" --amount 1 --key auth2.key >/dev/null
+IVL_NOW=2026-03-03T01:00:00Z ok ivl issue --budget B --to "$BAD" --amount 1 --key auth2.key >/dev/null
 
 verify_ok
 echo "24-parties-over-time: ok"

@@ -1,0 +1,120 @@
+#!/bin/bash
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+# Crashes for real (SPEC §6 "Durable"): appending `ivl` processes are killed
+# with SIGKILL at random moments, hundreds of times; after every batch of
+# kills the ledger verifies, its sequence numbers are contiguous and every
+# acknowledged entry (exit 0, id printed) is in it (tests/faults/crashkill.py).
+# Then, with the LD_PRELOAD shim tests/faults/failio.c:
+#  - a crash at exactly each write/sync call of a commit (SIGKILL before it);
+#  - the Nth call of the commit failing with EIO or ENOSPC (once, or the disk
+#    staying dead, or a torn data write): exit 4, a clear one-line message,
+#    nothing appended, `ivl verify` 0, and the next append (no shim) works.
+# An LMDB commit is: pwrite/writev of the dirty pages to data.mdb, fdatasync,
+# then pwrite of the meta page through an O_DSYNC descriptor (no msync: the
+# map is read-only); `strace -f ivl issue ...` shows it.
+set -eu
+: "${IVL:?set IVL to the ivl binary}"
+TESTS=${TESTS:-$(cd "$(dirname "$0")/.." && pwd)}
+PY=/usr/bin/python3
+W=$PWD
+L=$W/led
+export IVL_NOW=2026-03-01T09:00:00+08:00
+unset IVL_PASSPHRASE IVL_PASSPHRASE_FILE IVL_LEDGER LD_PRELOAD
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+ivl() { "$IVL" -L "$L" "$@"; }
+state() { ivl --json status | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["size"], d["root"])'; }
+
+# The shim: $FAILIO if the Makefile built it, else compile it here.
+SHIM=${FAILIO:-}
+if [ -z "$SHIM" ] || [ ! -f "$SHIM" ]; then
+    SHIM=$W/failio.so
+    cc -shared -fPIC -O2 -o "$SHIM" "$TESTS/faults/failio.c" -ldl || fail "cannot build the shim"
+fi
+
+SME=91140521MA00000018
+"$IVL" keygen auth --unencrypted >/dev/null
+"$IVL" keygen sme --unencrypted >/dev/null
+ivl init --origin crash.test/ivl --key auth.key --uscc 11140521MB12345677 --name 科技局 >/dev/null
+ivl party add --role sme --uscc "$SME" --name 企业 --pub sme.pub --key auth.key >/dev/null
+ivl budget open B --total 1000000000 --cap 1000000000 --ratio 50 --until 2026-12-31 --key auth.key >/dev/null
+NKEYS=100
+for i in $(seq 0 $((NKEYS - 1))); do "$IVL" keygen "k$i" --unencrypted >/dev/null; done
+
+echo "-- random SIGKILLs of concurrent writers"
+KILLS=${KILLS:-300} SECONDS_MAX=${SECONDS_MAX:-40} "$PY" "$TESTS/faults/crashkill.py" "$IVL" "$L" "$W" "$SME" k "$NKEYS"
+
+issue() { ivl issue --budget B --to "$SME" --amount 0.01 --key auth.key; }
+
+echo "-- a crash at each write or sync call of a commit"
+# FDMIN=1 counts the write of the printed id too: a crash there leaves an
+# entry that is in the ledger but was never acknowledged.
+n=1
+while :; do
+    before=$(state)
+    rm -f calls.log
+    rc=0
+    LD_PRELOAD=$SHIM IVL_FAULT_N=$n IVL_FAULT_ACTION=kill IVL_FAULT_FDMIN=1 \
+        IVL_FAULT_LOG=calls.log "$IVL" -L "$L" issue --budget B --to "$SME" --amount 0.01 \
+        --key auth.key >out 2>err || rc=$?
+    acted=$(grep '^acted' calls.log || true)
+    [ -n "$acted" ] || { [ "$rc" -eq 0 ] || fail "no call $n, yet exit $rc"; break; }
+    [ "$rc" -eq 137 ] || fail "killed at call $n ($acted) but exit $rc"
+    after=$(state)
+    case $acted in
+    *" 1") # the id on stdout: the commit was done
+        [ "${after%% *}" -eq $((${before%% *} + 1)) ] || fail "crash after commit: size ${before%% *} -> ${after%% *}" ;;
+    *) [ "$after" = "$before" ] || fail "crash at call $n ($acted) changed the ledger: $before -> $after" ;;
+    esac
+    ivl verify >/dev/null 2>err || fail "verify after a crash at call $n ($acted): $(cat err)"
+    v=$(timeout 20 "$IVL" -L "$L" issue --budget B --to "$SME" --amount 0.01 --key auth.key) ||
+        fail "append after a crash at call $n failed"
+    ivl show "$v" >/dev/null || fail "show $v"
+    echo "   crash at call $n (${acted#acted }): ok"
+    n=$((n + 1))
+    [ "$n" -le 12 ] || fail "a commit makes more than 11 write/sync calls?"
+done
+[ "$n" -ge 4 ] || fail "only $((n - 1)) calls seen in a commit"
+
+echo "-- the Nth write/sync call of a commit fails"
+faults=0
+for mode in "EIO fail 0" "ENOSPC fail 0" "EIO fail 1" "ENOSPC fail 1" "EIO short 0"; do
+    set -- $mode
+    n=1
+    while :; do
+        before=$(state)
+        rm -f calls.log
+        rc=0
+        LD_PRELOAD=$SHIM IVL_FAULT_N=$n IVL_FAULT_ERRNO=$1 IVL_FAULT_ACTION=$2 IVL_FAULT_STICKY=$3 \
+            IVL_FAULT_CALLS=pwrite,writev,fsync,fdatasync,msync IVL_FAULT_LOG=calls.log \
+            "$IVL" -L "$L" issue --budget B --to "$SME" --amount 0.01 --key auth.key >out 2>err || rc=$?
+        acted=$(grep '^acted' calls.log || true)
+        after=$(state)
+        if [ -z "$acted" ]; then # fewer than n calls: the append went through
+            [ "$rc" -eq 0 ] || fail "[$mode] no fault injected at $n, yet exit $rc: $(cat err)"
+            [ "${after%% *}" -eq $((${before%% *} + 1)) ] || fail "[$mode] append without fault did not append"
+            break
+        fi
+        faults=$((faults + 1))
+        [ "$rc" -eq 4 ] || fail "[$mode] call $n (${acted#acted }) failed: exit $rc, want 4: $(cat err)"
+        [ "$(wc -l <err)" -eq 1 ] && grep -q '^ivl: ' err || fail "[$mode] message not one 'ivl:' line: $(cat err)"
+        case $1 in
+        ENOSPC) grep -qi 'no space left on device' err || fail "[$mode] message: $(cat err)" ;;
+        EIO) grep -qi 'input/output error' err || fail "[$mode] message: $(cat err)" ;;
+        esac
+        [ ! -s out ] || fail "[$mode] a failed append printed an id: $(cat out)"
+        [ "$after" = "$before" ] || fail "[$mode] failed call $n changed the ledger: $before -> $after"
+        ivl verify >/dev/null 2>err || fail "[$mode] verify after failed call $n: $(cat err)"
+        v=$(issue) || fail "[$mode] append after a failed call $n"
+        ivl show "$v" >/dev/null || fail "show $v"
+        echo "   [$mode] call $n (${acted#acted }): exit 4, $(cat err)"
+        n=$((n + 1))
+        [ "$n" -le 12 ] || fail "more than 11 calls?"
+    done
+done
+[ "$faults" -ge 15 ] || fail "only $faults faults injected"
+ivl verify >/dev/null || fail "final verify"
+echo "50-crash-kill: $faults injected I/O faults, all refused cleanly"
