@@ -26,6 +26,9 @@
         if (rc_) return rc_ < 0 ? 0 : cli_error(c, rc_);                                           \
     } while (0)
 
+json_t *cli_ledger_summary(struct cli *c);
+void cli_print_summary(json_t *s);
+
 static int open_read(struct cli *c, struct ivl_state *st)
 {
     int rc = cli_open(c);
@@ -98,6 +101,7 @@ int cmd_verify(struct cli *c, int argc, char **argv)
         for (int t = 1; t <= IVL_T_MAX; t++)
             if (rep.by_type[t]) json_object_set_new(bt, ivl_type_name(t), json_integer((json_int_t)rep.by_type[t]));
         json_object_set_new(jv, "by_type", bt);
+        if (!rc) json_object_set_new(jv, "summary", cli_ledger_summary(c));
         if (rc) {
             json_object_set_new(jv, "error", json_pack("{s:s,s:s}", "code", ivl_err_code(rc), "message", ivl_err_detail(rc)));
             if (rep.bad_seq != UINT64_MAX) json_object_set_new(jv, "bad_entry", json_integer((json_int_t)rep.bad_seq));
@@ -117,7 +121,11 @@ int cmd_verify(struct cli *c, int argc, char **argv)
            hex, (unsigned long long)rep.size, (unsigned long long)rep.checkpoints);
     for (int t = 1; t <= IVL_T_MAX; t++)
         if (rep.by_type[t]) printf("%s %llu  ", ivl_type_name(t), (unsigned long long)rep.by_type[t]);
-    printf("\n  %.3f s\n", rep.seconds);
+    printf("\n");
+    json_t *sum = cli_ledger_summary(c);
+    cli_print_summary(sum);
+    json_decref(sum);
+    printf("  %.3f s\n", rep.seconds);
     return 0;
 }
 
