@@ -84,6 +84,8 @@ int cli_append(struct cli *c, struct ivl_entry *es, size_t n);
  * then read back) and writes the --receipt. Returns the exit code. */
 int cli_print_appended(struct cli *c, const struct ivl_entry *es, size_t n,
                        const struct ivl_appended *out);
+/* Writes --receipt FILE: an inclusion proof of entry seq at the current size. */
+int cli_write_receipt(struct cli *c, uint64_t seq);
 /* Reads the passphrase twice for a new key (NULL when not interactive and not in env). */
 int cli_new_passphrase(struct cli *c, char *buf, size_t cap, size_t *len);
 

@@ -339,7 +339,11 @@ int cmd_attest(struct cli *c, int argc, char **argv)
         rc = ivl_ledger_checkpoint(c->l, &st, rep.size, &note);
         ivl_ledger_end(&st);
     }
-    if (rc) return cli_error(c, rc);
+    if (!rc && c->receipt) rc = cli_write_receipt(c, out.seq);
+    if (rc) {
+        free(note);
+        return cli_error(c, rc);
+    }
     char id[37], hex[65];
     cli_hex(out.leaf_hash, 32, hex);
     if (c->json)

@@ -343,7 +343,7 @@ int cli_append_signed(struct cli *c, struct ivl_entry *e, const char *key_path, 
 
 /* ---- receipts ---- */
 
-static int write_receipt(struct cli *c, uint64_t seq)
+int cli_write_receipt(struct cli *c, uint64_t seq)
 {
     struct ivl_state st;
     struct ivl_head h;
@@ -411,7 +411,7 @@ int cli_print_appended(struct cli *c, const struct ivl_entry *es, size_t n,
         }
         cli_json_out(arr);
     }
-    int rc = c->receipt ? write_receipt(c, es[n - 1].seq) : 0;
+    int rc = c->receipt ? cli_write_receipt(c, es[n - 1].seq) : 0;
     return rc ? cli_error(c, rc) : 0;
 }
 

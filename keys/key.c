@@ -1,7 +1,7 @@
 /*
  * key.c - Ed25519 secret keys in guarded memory and the secret key file.
  *
- * Layout of the file (docs/KEYFILE.md is the normative description):
+ * Layout of the file (docs/FORMAT.md (secret key file) is the normative description):
  *
  *   magic "ivl-secret-key-v1\n" | kind | name length | name | public key
  *   [kind 1: opslimit | memlimit | salt | nonce]           <- header (AEAD AD)

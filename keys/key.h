@@ -5,7 +5,7 @@
  * 32-byte public key and libsodium's 64-byte secret key (seed || public key),
  * all in sodium_malloc (guarded, mlocked) memory that is read-only once
  * filled and wiped by ivl_key_free. The file format, plain or encrypted with
- * Argon2id + XChaCha20-Poly1305, is specified byte by byte in docs/KEYFILE.md.
+ * Argon2id + XChaCha20-Poly1305, is specified byte by byte in docs/FORMAT.md (secret key file).
  *
  * Caveats:
  * - Creating or loading a key disables core dumps for the whole process

@@ -707,6 +707,8 @@ int ivl_rules_apply(struct ivl_state *st, const struct ivl_entry *e, struct ivl_
     if (e->signed_at > e->appended_at + IVL_SIGN_SKEW)
         return ivl_fail(IVL_E_TIME, "entry is signed in the future (more than %d s ahead)",
                         IVL_SIGN_SKEW);
+    if (!memcmp(e->id, zero_id, IVL_ID_LEN))
+        return ivl_fail(IVL_E_RULE, "an entry id may not be all zero");
     int rc = ivl_st_id(st, e->id, &seq, &type);
     if (rc == 0) {
         char idb[37];

@@ -236,6 +236,12 @@ static int replay_log(struct ivl_state *orig, struct replay *rp, const struct iv
             else rep->skipped_signatures += who.n;
         }
         ivl_entry_free(&e);
+        if (rc && ivl_sigbatch_flush(b)) {
+            /* An earlier entry's forged signature explains the later break. */
+            rc = IVL_E_BAD_SIG;
+            rep->bad_seq = ivl_sigbatch_bad(b);
+            break;
+        }
         if (rc) {
             if (ivl_err_exit(rc) == IVL_EXIT_RULE || ivl_err_exit(rc) == IVL_EXIT_KEY)
                 rc = ivl_fail(IVL_E_TAMPERED, "entry %llu breaks a rule: %s", (unsigned long long)seq,

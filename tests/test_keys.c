@@ -4,7 +4,7 @@
  *
  * Known answers come from the golang/mod signed-note vectors in
  * ../shared/vectors/signed-note; key files are also built here from
- * docs/KEYFILE.md with raw libsodium calls, so the loader is checked against
+ * docs/FORMAT.md (secret key file) with raw libsodium calls, so the loader is checked against
  * the document rather than against its own writer. Every test works in a
  * mkdtemp directory under /tmp that is removed afterwards.
  */
@@ -278,7 +278,7 @@ static void test_roundtrip_plain(void **state)
     assert_int_equal(ivl_key_save(k, at("alice.key"), NULL, 0, 0), IVL_OK);
     assert_int_equal(stat(at("alice.key"), &st), 0);
     assert_int_equal(st.st_mode & 07777, 0600);
-    assert_int_equal(st.st_size, 116 + 5); /* KEYFILE.md: 116 + N */
+    assert_int_equal(st.st_size, 116 + 5); /* FORMAT.md, secret key file: 116 + N */
     assert_int_equal(ivl_key_is_encrypted(at("alice.key"), &enc), IVL_OK);
     assert_int_equal(enc, 0);
     k2 = load_ok(at("alice.key"), NULL); /* asserts the callback was not called */
@@ -342,7 +342,7 @@ static void test_roundtrip_encrypted(void **state)
     ivl_key_free(k);
 }
 
-/* ---- files built from docs/KEYFILE.md alone ---- */
+/* ---- files built from docs/FORMAT.md (secret key file) alone ---- */
 
 static size_t doc_header(uint8_t *f, uint8_t kind, const char *name, const uint8_t pk[32])
 {
