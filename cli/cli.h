@@ -33,6 +33,7 @@ struct cli_cmd {
     cli_fn fn;
     const char *usage; /* one line after "ivl " */
     const char *help;  /* what it does and its flags */
+    int appends;       /* appends entries: accepts --receipt FILE */
 };
 
 /* ---- flags ---- */
@@ -59,6 +60,9 @@ int cli_u64(const char *s, const char *what, uint64_t *v);
 int cli_uscc(const char *s, const char *what);
 int cli_id(const char *s, const char *what, uint8_t id[IVL_ID_LEN]);
 int cli_text(const char *s, const char *what, size_t max);
+
+/* Reads a whole input file, or standard input for "-" (at most max bytes). */
+int cli_read_input(const char *path, size_t max, char **out, size_t *len);
 
 /* ---- ledger and keys ---- */
 

@@ -61,6 +61,35 @@ static int read_from_checkpoint(struct cli *c, const char *path, struct ivl_veri
     return rc;
 }
 
+/* The log key the auditor trusts (--log-pub FILE) must be the one the
+ * genesis entry fixed: otherwise this is another log, whatever it contains. */
+static int check_pinned(const char *path, const char *origin, const uint8_t pub[32]);
+static int read_vkey_file(const char *path, const char *flag, struct ivl_vkey *k);
+
+static int check_pinned(const char *path, const char *origin, const uint8_t pub[32])
+{
+    struct ivl_vkey k;
+    int rc = read_vkey_file(path, "--log-pub", &k);
+    if (rc) return rc;
+    if (strcmp(k.name, origin) || memcmp(k.pub, pub, 32))
+        return ivl_fail(IVL_E_FORK, "this log (%s) is not signed by the log key in %s (%s): it is "
+                                    "another log",
+                        origin, path, k.name);
+    return 0;
+}
+
+static int check_pinned_ledger(struct cli *c, const char *path)
+{
+    struct ivl_state st;
+    uint8_t pub[32];
+    int rc = open_read(c, &st);
+    if (rc) return rc;
+    rc = ivl_ledger_log_pub(&st, pub);
+    if (!rc) rc = check_pinned(path, st.origin, pub);
+    ivl_ledger_end(&st);
+    return rc;
+}
+
 static int run_verify(struct cli *c, struct ivl_verify_opts *o, struct ivl_verify_report *rep)
 {
     int rc = cli_open(c);
@@ -73,8 +102,9 @@ static int run_verify(struct cli *c, struct ivl_verify_opts *o, struct ivl_verif
 
 int cmd_verify(struct cli *c, int argc, char **argv)
 {
-    const char *from = NULL, *jobs = NULL;
-    struct cli_opt opts[] = {{"--from", OPT_STR, &from}, {"--jobs", OPT_STR, &jobs}, {0}};
+    const char *from = NULL, *jobs = NULL, *pin = NULL;
+    struct cli_opt opts[] = {{"--from", OPT_STR, &from}, {"--jobs", OPT_STR, &jobs},
+                             {"--log-pub", OPT_STR, &pin}, {0}};
     PARSE(opts, NULL, 0, NULL);
     struct ivl_verify_opts o = {0};
     struct ivl_verify_report rep;
@@ -84,6 +114,7 @@ int cmd_verify(struct cli *c, int argc, char **argv)
     if (jobs && (j < 1 || j > 64)) return cli_error(c, ivl_fail(IVL_E_USAGE, "--jobs must be 1 to 64"));
     o.jobs = (unsigned)j;
     o.tmpdir = tmpdir();
+    if (pin && (rc = check_pinned_ledger(c, pin))) return cli_error(c, rc);
     if (from && (rc = read_from_checkpoint(c, from, &o))) return cli_error(c, rc);
     rc = run_verify(c, &o, &rep);
     char hex[65];
@@ -175,7 +206,7 @@ int cmd_checkpoint_verify(struct cli *c, int argc, char **argv)
     uint64_t size;
     uint8_t root[32];
     int rc = read_vkey_file(pub, "--pub", &k);
-    if (!rc) rc = ivl_file_read(pos[0], MAX_NOTE_FILE, &buf, &n);
+    if (!rc) rc = cli_read_input(pos[0], MAX_NOTE_FILE, &buf, &n);
     if (rc) return cli_error(c, rc);
     rc = ivl_note_open(buf, n, &k, 1, &tl, &mask);
     if (!rc) rc = ivl_checkpoint_parse(buf, tl, origin, sizeof origin, &size, root);
@@ -278,7 +309,7 @@ int cmd_proof_check(struct cli *c, int argc, char **argv)
     char *buf;
     size_t n;
     int rc = read_vkey_file(pub, "--log-pub", &k);
-    if (!rc) rc = ivl_file_read(pos[0], IVL_PROOF_MAX, &buf, &n);
+    if (!rc) rc = cli_read_input(pos[0], IVL_PROOF_MAX, &buf, &n);
     if (rc) return cli_error(c, rc);
     rc = ivl_proof_check_json(buf, n, &k, &res);
     free(buf);
@@ -509,9 +540,10 @@ static void write_log_pub(struct cli *c)
 
 int cmd_import(struct cli *c, int argc, char **argv)
 {
-    const char *pos[1];
+    const char *pos[1], *pin = NULL;
     int np;
-    PARSE(NULL, pos, 1, &np);
+    struct cli_opt opts[] = {{"--log-pub", OPT_STR, &pin}, {0}};
+    PARSE(opts, pos, 1, &np);
     if (np != 1) return cli_error(c, ivl_fail(IVL_E_USAGE, "import needs an export file"));
     char *buf = NULL, *note = NULL;
     size_t n, count = 0;
@@ -528,6 +560,16 @@ int cmd_import(struct cli *c, int argc, char **argv)
             rc = ivl_ledger_create(c->ledger_dir, &c->l);
             created = !rc;
         }
+    }
+    if (!rc && pin) {
+        /* Before anything is written: the log key of the replica, or of the genesis received. */
+        struct ivl_entry g;
+        if (count && leaves[0].seq == 0 && !ivl_leaf_decode(leaves[0].leaf, leaves[0].len, &g)) {
+            rc = g.type == IVL_T_GENESIS ? check_pinned(pin, g.u.genesis.origin, g.u.genesis.log_pub)
+                                         : ivl_fail(IVL_E_DECODE, "entry 0 is not a genesis entry");
+            ivl_entry_free(&g);
+        }
+        if (!rc && !created) rc = check_pinned_ledger(c, pin);
     }
     if (!rc) rc = ivl_ledger_import(c->l, leaves, count, note, strlen(note), &rep);
     free(leaves);

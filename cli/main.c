@@ -22,14 +22,14 @@ static const struct cli_cmd commands[] = {
      "Creates an Ed25519 key pair: NAME.key (secret, mode 0600, encrypted with a passphrase\n"
      "unless --unencrypted) and NAME.pub (the signed-note verifier key line).\n"
      "  --unencrypted  store the secret key without a passphrase (unattended service keys)\n"
-     "  --force        replace existing files\n"},
+     "  --force        replace existing files\n", 0},
     {"init", cmd_init, "init --origin ORIGIN --key AUTH.key --uscc U --name N",
      "Creates the ledger in -L DIR with its checkpoint key DIR/log.key (key name = ORIGIN)\n"
      "and DIR/log.pub, and appends the genesis entry signed by the authority.\n"
      "  --origin ORIGIN  the log's name, e.g. qinshui.gov.cn/ivl/2026\n"
      "  --key AUTH.key   the authority's secret key\n"
      "  --uscc U         the authority's unified social credit code\n"
-     "  --name N         the authority's name\n"},
+     "  --name N         the authority's name\n", 1},
     {"party add", cmd_party_add,
      "party add --role R --uscc U --name N --pub FILE [--related U,U…] [--group G]\n"
      "          [--categories C,C…] [--uscc-unchecked] --key AUTH.key\n"
@@ -39,13 +39,13 @@ static const struct cli_cmd commands[] = {
      "  --group G         (sme) its group (same actual controller); the cap counts the group\n"
      "  --categories C,…  (provider) rd, testing, ip, consulting, transfer, instruments\n"
      "  --uscc-unchecked  register a code whose check digit is wrong (recorded in the entry)\n"
-     "  --batch FILE.csv  columns role,uscc,name,pub,related,group,categories; all or nothing\n"},
+     "  --batch FILE.csv  columns role,uscc,name,pub,related,group,categories; all or nothing\n", 1},
     {"party suspend", cmd_party_suspend, "party suspend U --reason TEXT --key AUTH.key",
-     "Suspends a party: from now on it can sign nothing and receive nothing.\n"},
+     "Suspends a party: from now on it can sign nothing and receive nothing.\n", 1},
     {"party rekey", cmd_party_rekey, "party rekey U --pub FILE --key AUTH.key",
-     "Replaces a party's key; the old key is refused for every later entry.\n"},
-    {"party list", cmd_party_list, "party list [--role R]", "Lists the registered parties.\n"},
-    {"party show", cmd_party_show, "party show U", "Shows one party.\n"},
+     "Replaces a party's key; the old key is refused for every later entry.\n", 1},
+    {"party list", cmd_party_list, "party list [--role R]", "Lists the registered parties.\n", 0},
+    {"party show", cmd_party_show, "party show U", "Shows one party.\n", 0},
     {"budget open", cmd_budget_open,
      "budget open ID --total AMT --cap AMT --ratio PCT --until DATE [--categories C,C…]\n"
      "            --key AUTH.key",
@@ -53,66 +53,71 @@ static const struct cli_cmd commands[] = {
      "  --total AMT   the budget, in yuan (at most two decimals)\n"
      "  --cap AMT     the most one enterprise (or its group) may hold from it\n"
      "  --ratio PCT   the share of a contract vouchers may pay: 50, 50% or 33.5\n"
-     "  --until DATE  last day (YYYY-MM-DD, China Standard Time) to issue and spend\n"},
-    {"budget list", cmd_budget_list, "budget list", "Lists budgets with their totals.\n"},
+     "  --until DATE  last day (YYYY-MM-DD, China Standard Time) to issue and spend\n", 1},
+    {"budget list", cmd_budget_list, "budget list", "Lists budgets with their totals.\n", 0},
     {"budget show", cmd_budget_show, "budget show ID",
-     "Totals issued, redeemed, claimed, paid, released, clawed back, available.\n"},
+     "Totals issued, redeemed, claimed, paid, released, clawed back, available.\n", 0},
     {"issue", cmd_issue,
      "issue --budget ID --to U --amount AMT [--until DATE] --key AUTH.key\n"
      "    | issue --budget ID --batch FILE.csv --key AUTH.key",
      "Issues a voucher to an enterprise and prints its id. The expiry defaults to the\n"
-     "budget's end. --batch FILE.csv has columns uscc,amount,until (until may be empty).\n"},
+     "budget's end. --batch FILE.csv has columns uscc,amount,until (until may be empty).\n", 1},
     {"redeem", cmd_redeem,
      "redeem --voucher V --provider U --contract FILE --contract-amount AMT --amount AMT\n"
      "       [--category C] --key SME.key (--cosign PROV.key | --out REQ)",
      "Spends a voucher on a provider's service. The contract document is hashed (SHA-256),\n"
      "not stored. With --cosign the provider's key countersigns here and the redemption is\n"
      "appended; with --out the enterprise's signed request is written to REQ for the\n"
-     "provider to countersign ('ivl cosign') and the operator to submit ('ivl submit').\n"},
+     "provider to countersign ('ivl cosign') and the operator to submit ('ivl submit').\n", 1},
     {"cosign", cmd_cosign, "cosign REQ --key PROV.key",
-     "Shows a redemption request and countersigns it as the provider (REQ is updated).\n"},
+     "Shows a redemption request and countersigns it as the provider (REQ is updated).\n", 0},
     {"submit", cmd_submit, "submit REQ…",
-     "Appends countersigned redemption requests (all in one transaction).\n"},
+     "Appends countersigned redemption requests (all in one transaction).\n", 1},
     {"claim", cmd_claim, "claim --redemption R --invoice FILE --key PROV.key",
-     "The provider claims payment of a redemption; the invoice file is hashed.\n"},
-    {"approve", cmd_approve, "approve C --key AUTH.key", "Approves a pending claim.\n"},
-    {"reject", cmd_reject, "reject C --reason TEXT --key AUTH.key", "Rejects a pending claim.\n"},
+     "The provider claims payment of a redemption; the invoice file is hashed.\n", 1},
+    {"approve", cmd_approve, "approve C --key AUTH.key", "Approves a pending claim.\n", 1},
+    {"reject", cmd_reject, "reject C --reason TEXT --key AUTH.key", "Rejects a pending claim.\n", 1},
     {"cancel", cmd_cancel, "cancel R --reason TEXT --key AUTH.key",
-     "Cancels a redemption that has no claim; its amount returns to the voucher.\n"},
+     "Cancels a redemption that has no claim; its amount returns to the voucher.\n", 1},
     {"clawback", cmd_clawback, "clawback C --reason TEXT --key AUTH.key",
-     "Records that a paid claim's money is to be recovered.\n"},
+     "Records that a paid claim's money is to be recovered.\n", 1},
     {"pay", cmd_pay, "pay C --ref BANKREF --key FIN.key",
-     "Finance records payment of an approved claim with the bank reference.\n"},
+     "Finance records payment of an approved claim with the bank reference.\n", 1},
     {"revoke", cmd_revoke, "revoke V --reason TEXT --key AUTH.key",
-     "Revokes a voucher; its unspent balance returns to the budget.\n"},
+     "Revokes a voucher; its unspent balance returns to the budget.\n", 1},
     {"expire", cmd_expire, "expire --key AUTH.key",
-     "Records every voucher past its expiry with money left; that money returns to its budget.\n"},
-    {"balance", cmd_balance, "balance U", "An enterprise's vouchers and what remains on them.\n"},
+     "Records every voucher past its expiry with money left; that money returns to its budget.\n", 1},
+    {"balance", cmd_balance, "balance U", "An enterprise's vouchers and what remains on them.\n", 0},
     {"show", cmd_show, "show ID",
      "Shows a voucher, redemption, claim (by id), an entry (by sequence number) or a party\n"
-     "(by USCC).\n"},
-    {"log", cmd_log, "log [--from N] [--limit K]", "Lists entries in order.\n"},
-    {"status", cmd_status, "status", "The ledger's origin, size, root and counts.\n"},
-    {"verify", cmd_verify, "verify [--from CHECKPOINT_FILE] [--jobs N]",
+     "(by USCC).\n", 0},
+    {"log", cmd_log, "log [--from N] [--limit K]", "Lists entries in order.\n", 0},
+    {"status", cmd_status, "status", "The ledger's origin, size, root and counts.\n", 0},
+    {"verify", cmd_verify, "verify [--from CHECKPOINT_FILE] [--jobs N] [--log-pub FILE]",
      "Replays the whole log: decoding, hashes, signatures with the keys valid at each point,\n"
      "every rule, the stored state against the replayed state, the stored checkpoints.\n"
-     "With --from, first proves that the log extends that checkpoint.\n"},
+     "With --from, first proves that the log extends that checkpoint (kept from the last\n"
+     "audit) and checks signatures only after it. --log-pub FILE pins the log key you\n"
+     "trust (the log.pub you obtained out of band). --jobs N: signature threads (default:\n"
+     "all cores).\n", 0},
     {"checkpoint verify", cmd_checkpoint_verify, "checkpoint verify FILE --pub FILE",
-     "Checks a C2SP signed checkpoint against a verifier key; needs no ledger.\n"},
-    {"checkpoint", cmd_checkpoint, "checkpoint", "Prints the current signed checkpoint.\n"},
+     "Checks a C2SP signed checkpoint against a verifier key; needs no ledger.\n", 0},
+    {"checkpoint", cmd_checkpoint, "checkpoint", "Prints the current signed checkpoint.\n", 0},
     {"attest", cmd_attest, "attest --key AUD.key",
      "The auditor verifies the ledger, appends an attest entry and prints the checkpoint\n"
-     "cosigned by the log key and the auditor.\n"},
+     "cosigned by the log key and the auditor.\n", 1},
     {"proof inclusion", cmd_proof_inclusion, "proof inclusion SEQ [--size N]",
-     "Prints an inclusion proof (JSON) with the signed checkpoint of that size.\n"},
+     "Prints an inclusion proof (JSON) with the signed checkpoint of that size.\n", 0},
     {"proof consistency", cmd_proof_consistency, "proof consistency OLD [NEW]",
-     "Prints a consistency proof (JSON) between two tree sizes.\n"},
+     "Prints a consistency proof (JSON) between two tree sizes.\n", 0},
     {"proof check", cmd_proof_check, "proof check PROOF_FILE --log-pub FILE",
-     "Checks an inclusion proof (with its checkpoint) using only the log's public key.\n"},
+     "Checks an inclusion proof (with its checkpoint) using only the log's public key.\n", 0},
     {"export", cmd_export, "export [--from N] --out FILE",
-     "Writes entries as JSON Lines, ending with the signed checkpoint.\n"},
-    {"import", cmd_import, "import FILE",
-     "Verifies an export and appends it to this replica (creating it if needed).\n"},
+     "Writes entries as JSON Lines, ending with the signed checkpoint.\n", 0},
+    {"import", cmd_import, "import FILE [--log-pub FILE]",
+     "Verifies an export and appends it to this replica (creating it if needed), in one\n"
+     "transaction; refuses anything that does not extend what the replica holds.\n"
+     "--log-pub FILE pins the log key you trust.\n", 0},
 };
 #define NCMD (sizeof commands / sizeof commands[0])
 
@@ -129,7 +134,8 @@ static void usage(FILE *f)
                "  -L, --ledger DIR  the ledger directory (default $IVL_LEDGER, else ./ivl-data)\n"
                "  --json            machine-readable output; errors as JSON on stderr\n"
                "  --help, --version\n"
-               "Every command has --help. Passphrases are asked on the terminal, or read from\n"
+               "Every command has --help; every command that appends takes --receipt FILE (an\n"
+               "inclusion proof of the new entry). Passphrases are asked on the terminal, or read from\n"
                "IVL_PASSPHRASE_FILE or IVL_PASSPHRASE. IVL_NOW (RFC 3339) sets the append time.\n"
                "Exit codes: 0 done, 1 rejected by a rule, 2 usage, 3 verification failed,\n"
                "4 storage or I/O, 5 key error.\n");

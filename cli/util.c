@@ -10,6 +10,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -49,7 +51,7 @@ int cli_parse(struct cli *c, int argc, char **argv, const struct cli_opt *opts, 
         const struct cli_opt *o = opts;
         for (; o && o->name; o++)
             if (strlen(o->name) == nl && !strncmp(o->name, a, nl)) break;
-        int receipt = nl == 9 && !strncmp(a, "--receipt", 9);
+        int receipt = c->cmd->appends && nl == 9 && !strncmp(a, "--receipt", 9);
         if ((!o || !o->name) && !receipt)
             return ivl_fail(IVL_E_USAGE, "%s: unknown flag %.*s (see ivl %s --help)", c->cmd_name,
                             (int)nl, a, c->cmd_name);
@@ -129,6 +131,40 @@ int cli_text(const char *s, const char *what, size_t max)
     return rc;
 }
 
+/* ---- input ---- */
+
+int cli_read_input(const char *path, size_t max, char **out, size_t *len)
+{
+    if (strcmp(path, "-")) return ivl_file_read(path, max, out, len);
+    size_t cap = 4096, n = 0;
+    char *b = malloc(cap + 1);
+    for (;;) {
+        if (!b) return ivl_fail(IVL_E_NOMEM, "out of memory");
+        ssize_t r = read(0, b + n, cap - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            free(b);
+            return ivl_fail(IVL_E_IO, "cannot read standard input: %s", strerror(errno));
+        }
+        if (r == 0) break;
+        n += (size_t)r;
+        if (n > max) {
+            free(b);
+            return ivl_fail(IVL_E_TOO_LARGE, "standard input is larger than %zu bytes", max);
+        }
+        if (n == cap) {
+            cap *= 2;
+            char *nb = realloc(b, cap + 1);
+            if (!nb) free(b);
+            b = nb;
+        }
+    }
+    b[n] = 0;
+    *out = b;
+    *len = n;
+    return 0;
+}
+
 /* ---- errors ---- */
 
 int cli_error(struct cli *c, int err)
@@ -154,6 +190,17 @@ int cli_open(struct cli *c)
     return ivl_ledger_open(c->ledger_dir, &c->l);
 }
 
+/* The terminal's state while echo is off, restored if the prompt is interrupted. */
+static int tty_fd = -1;
+static struct termios tty_saved;
+
+static void on_interrupt(int sig)
+{
+    if (tty_fd >= 0) tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 static int read_tty_pass(const char *prompt, char *buf, size_t cap, size_t *len)
 {
     int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -168,11 +215,18 @@ static int read_tty_pass(const char *prompt, char *buf, size_t cap, size_t *len)
     t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
     if (write(fd, prompt, strlen(prompt)) < 0) { /* best effort */
     }
+    tty_saved = old;
+    tty_fd = fd;
+    void (*oint)(int) = signal(SIGINT, on_interrupt);
+    void (*oterm)(int) = signal(SIGTERM, on_interrupt);
     tcsetattr(fd, TCSAFLUSH, &t);
     size_t n = 0;
     char ch;
     while (n + 1 < cap && read(fd, &ch, 1) == 1 && ch != '\n') buf[n++] = ch;
     tcsetattr(fd, TCSAFLUSH, &old);
+    signal(SIGINT, oint);
+    signal(SIGTERM, oterm);
+    tty_fd = -1;
     if (write(fd, "\n", 1) < 0) {
     }
     close(fd);
@@ -185,6 +239,10 @@ static int passphrase_cb(void *ctx, char *buf, size_t cap, size_t *len)
     const char *path = ctx;
     const char *f = getenv("IVL_PASSPHRASE_FILE");
     if (f && *f) {
+        struct stat sb;
+        if (stat(f, &sb) == 0 && (sb.st_mode & 077))
+            return ivl_fail(IVL_E_KEY_UNSAFE, "IVL_PASSPHRASE_FILE %s is mode %04o; must be 0600 "
+                            "(chmod 600 %s)", f, (unsigned)(sb.st_mode & 07777), f);
         char *data = NULL;
         size_t n = 0;
         int rc = ivl_file_read(f, cap, &data, &n);
@@ -245,11 +303,9 @@ int cli_key_party(struct cli *c, const struct ivl_seckey *k, int role, struct iv
     ivl_ledger_end(&st);
     if (rc) return rc;
     if (role && p->p.role != role)
-        return ivl_fail(IVL_E_KEY_ROLE, "this key belongs to %s (%s), a%s %s; %s needs a%s %s key",
-                        p->p.uscc, p->p.name,
-                        p->p.role == IVL_ROLE_AUTHORITY || p->p.role == IVL_ROLE_AUDITOR ? "n" : "",
-                        ivl_role_name(p->p.role), c->cmd_name,
-                        role == IVL_ROLE_AUTHORITY || role == IVL_ROLE_AUDITOR ? "n" : "",
+        return ivl_fail(IVL_E_KEY_ROLE, "this key belongs to %s (%s), role %s; %s needs the key of a "
+                        "party with role %s",
+                        p->p.uscc, p->p.name, ivl_role_name(p->p.role), c->cmd_name,
                         ivl_role_name(role));
     return 0;
 }

@@ -79,8 +79,10 @@ static int env_open(const char *dir, int create, struct ivl_ledger **out)
     for (int i = 0; i < IVL_DB_COUNT; i++) {
         rc = mdb_dbi_open(txn, ivl_db_names[i], create ? MDB_CREATE : 0, &l->dbi[i]);
         if (rc) {
-            rc = rc == MDB_NOTFOUND ? ivl_fail(IVL_E_NO_LEDGER, "no ledger in %s", dir)
-                                    : ivl_st_mdb_err(rc, dir);
+            rc = rc == MDB_NOTFOUND
+                     ? ivl_fail(IVL_E_CORRUPT, "the ledger database in %s is damaged: table '%s' is missing",
+                                dir, ivl_db_names[i])
+                     : ivl_st_mdb_err(rc, dir);
             goto fail;
         }
     }
@@ -475,7 +477,8 @@ int ivl_ledger_key_party(struct ivl_state *st, const uint8_t pub[IVL_PUB_LEN],
     memcpy(u, v.mv_data, IVL_USCC_LEN);
     TRY(ivl_st_party(st, u, p));
     if (memcmp(p->p.pub, pub, IVL_PUB_LEN))
-        return ivl_fail(IVL_E_KEY_ROLE, "this key of %s (%s) was replaced at entry %llu", u,
-                        p->p.name, (unsigned long long)p->changed_seq);
+        return ivl_fail(IVL_E_KEY_ROLE,
+                        "this key of %s (%s) has been replaced by a newer one (see ivl party show %s)",
+                        u, p->p.name, u);
     return 0;
 }

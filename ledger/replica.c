@@ -135,7 +135,13 @@ int ivl_ledger_import(struct ivl_ledger *l, const struct ivl_import_leaf *leaves
             snprintf(st.origin, sizeof st.origin, "%s", e.u.genesis.origin);
         if (!rc) rc = ivl_sigbatch_add(sb, st.origin, &e, &who, lf->leaf, lf->len);
         ivl_entry_free(&e);
-        if (rc && ivl_sigbatch_flush(sb)) break; /* an earlier forged signature comes first */
+        if (rc) { /* an earlier forged signature comes first */
+            int f = ivl_sigbatch_flush(sb);
+            if (f) {
+                rc = f;
+                break;
+            }
+        }
         if (rc) {
             if (ivl_err_exit(rc) == IVL_EXIT_RULE || ivl_err_exit(rc) == IVL_EXIT_KEY)
                 rc = ivl_fail(IVL_E_TAMPERED, "entry %llu breaks a rule: %s",

@@ -59,10 +59,8 @@ static int signer(struct ivl_state *st, const struct ivl_entry *e, unsigned slot
         return ivl_fail(IVL_E_KEY_ROLE, "signer %s is not a registered party", s);
     if (rc) return rc;
     if (p.p.role != role)
-        return ivl_fail(IVL_E_KEY_ROLE, "%s must be signed by a%s %s; %s (%s) is a%s %s",
-                        ivl_type_name(e->type), role == IVL_ROLE_AUTHORITY || role == IVL_ROLE_AUDITOR ? "n" : "",
-                        ivl_role_name(role), s, p.p.name,
-                        p.p.role == IVL_ROLE_AUTHORITY || p.p.role == IVL_ROLE_AUDITOR ? "n" : "",
+        return ivl_fail(IVL_E_KEY_ROLE, "%s must be signed by a party with role %s; %s (%s) has role %s",
+                        ivl_type_name(e->type), ivl_role_name(role), s, p.p.name,
                         ivl_role_name(p.p.role));
     if (p.status == IVL_PARTY_SUSPENDED)
         return ivl_fail(IVL_E_PARTY_SUSPENDED, "%s (%s) is suspended and can sign nothing", s,
@@ -152,6 +150,8 @@ static int rule_genesis(struct ivl_state *st, const struct ivl_entry *e, struct 
     if (ivl_uscc_check(g->authority))
         return ivl_fail(IVL_E_USCC_CHECK, "authority USCC %s: %s", g->authority,
                         ivl_err_detail(IVL_E_USCC_CHECK));
+    if (!ivl_note_name_valid(g->origin))
+        return ivl_fail(IVL_E_RULE, "the origin must be a signed-note key name (no spaces or '+')");
     if (!memcmp(g->pub, g->log_pub, IVL_PUB_LEN))
         return ivl_fail(IVL_E_KEY_IN_USE, "the log key must differ from the authority's key");
     who->n = 1;

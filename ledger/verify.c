@@ -192,6 +192,13 @@ static int check_checkpoints(struct ivl_state *orig, struct ivl_state *rep_st,
     }
     if (!rc && r != MDB_NOTFOUND) rc = ivl_st_mdb_err(r, "checkpoints");
     mdb_cursor_close(cur);
+    /* Every commit stores the checkpoint of its size: the head's must be there. */
+    uint8_t k8[8];
+    MDB_val hv;
+    for (int i = 7, sh = 0; i >= 0; i--, sh += 8) k8[i] = (uint8_t)(size >> sh);
+    if (!rc && size && ivl_st_get(orig, IVL_DB_CPS, k8, 8, &hv))
+        rc = ivl_fail(IVL_E_BAD_CHECKPOINT, "the checkpoint of the head (size %llu) is missing",
+                      (unsigned long long)size);
     return rc;
 }
 
@@ -215,9 +222,13 @@ static int replay_log(struct ivl_state *orig, struct replay *rp, const struct iv
         struct ivl_buf again = {0};
         rc = ivl_ledger_leaf(orig, seq, &leaf, &len);
         if (rc == IVL_E_NOT_FOUND) rc = ivl_fail(IVL_E_TAMPERED, "entry %llu is missing", (unsigned long long)seq);
-        if (rc) break;
+        if (rc) {
+            rep->bad_seq = seq;
+            break;
+        }
         if ((rc = ivl_leaf_decode(leaf, len, &e))) {
             rc = ivl_fail(IVL_E_DECODE, "entry %llu does not decode: %s", (unsigned long long)seq, ivl_err_detail(rc));
+            rep->bad_seq = seq;
             break;
         }
         /* Canonical: the decoder is strict, and re-encoding must give the same bytes. */

@@ -40,7 +40,8 @@ static const char U_R3[] = "12140000405000001F";
 
 static void pattern(uint8_t *p, size_t n, uint8_t seed)
 {
-    for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(seed + 7 * i);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(seed + 7 * i);
 }
 
 static void set_id(uint8_t id[IVL_ID_LEN], uint8_t first, uint8_t seed)
@@ -141,9 +142,7 @@ static void build(struct ivl_entry *e, int type)
         snprintf(e->u.target.text, sizeof e->u.target.text, "ICBC-2026030100012345");
         snprintf(e->sigs[0].signer, sizeof e->sigs[0].signer, "%s", U_R3);
         break;
-    case IVL_T_APPROVE:
-        set_id(e->u.target.target, 0x22, 0x73);
-        break;
+    case IVL_T_APPROVE: set_id(e->u.target.target, 0x22, 0x73); break;
     case IVL_T_CLAIM:
         set_id(e->u.claim.redemption, 0x33, 0x81);
         e->u.claim.amount = 10000000ULL;
@@ -181,7 +180,8 @@ static void assert_party_equal(const struct ivl_party *a, const struct ivl_party
     assert_memory_equal(a->pub, b->pub, IVL_PUB_LEN);
     assert_string_equal(a->group, b->group);
     assert_int_equal(a->n_related, b->n_related);
-    for (uint32_t i = 0; i < a->n_related; i++) assert_string_equal(a->related[i], b->related[i]);
+    for (uint32_t i = 0; i < a->n_related; i++)
+        assert_string_equal(a->related[i], b->related[i]);
 }
 
 static void assert_body_equal(const struct ivl_entry *a, const struct ivl_entry *b)
@@ -198,9 +198,7 @@ static void assert_body_equal(const struct ivl_entry *a, const struct ivl_entry 
         assert_memory_equal(a->u.genesis.pub, b->u.genesis.pub, IVL_PUB_LEN);
         assert_memory_equal(a->u.genesis.log_pub, b->u.genesis.log_pub, IVL_PUB_LEN);
         break;
-    case IVL_T_PARTY:
-        assert_party_equal(&a->u.party, &b->u.party);
-        break;
+    case IVL_T_PARTY: assert_party_equal(&a->u.party, &b->u.party); break;
     case IVL_T_SUSPEND:
         assert_string_equal(a->u.suspend.uscc, b->u.suspend.uscc);
         assert_string_equal(a->u.suspend.reason, b->u.suspend.reason);
@@ -260,8 +258,7 @@ static void assert_body_equal(const struct ivl_entry *a, const struct ivl_entry 
         assert_memory_equal(a->u.attest.root, b->u.attest.root, IVL_HASHLEN);
         assert_memory_equal(a->u.attest.note_sig, b->u.attest.note_sig, IVL_SIG_LEN);
         break;
-    default:
-        fail_msg("unexpected type %d", a->type);
+    default: fail_msg("unexpected type %d", a->type);
     }
 }
 
@@ -391,13 +388,15 @@ static void refuse_body_mutation(int type, mutate_fn mutate, void *ctx)
 static uint64_t get_u64(const uint8_t *p)
 {
     uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
     return v;
 }
 
 static void put_u64(uint8_t *p, uint64_t v)
 {
-    for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
 }
 
 /* Common body head: type (1) id (16) signed_at (8). */
@@ -610,8 +609,10 @@ static void test_truncation_every_byte(void **state)
         struct ivl_buf leaf, body;
         leaf_of(t, &leaf);
         body_of(t, &body);
-        for (size_t len = 0; len < leaf.len; len++) assert_leaf_refused(leaf.p, len);
-        for (size_t len = 0; len < body.len; len++) assert_body_refused(body.p, len);
+        for (size_t len = 0; len < leaf.len; len++)
+            assert_leaf_refused(leaf.p, len);
+        for (size_t len = 0; len < body.len; len++)
+            assert_body_refused(body.p, len);
         ivl_buf_free(&leaf);
         ivl_buf_free(&body);
     }
@@ -796,8 +797,8 @@ static void test_varint_reader(void **state)
     assert_int_equal(v, 129);
 
     /* every value round-trips through the minimal writer */
-    static const uint64_t vals[] = {0, 1, 127, 128, 16383, 16384, 1u << 26, UINT32_MAX,
-                                    (uint64_t)1 << 63};
+    static const uint64_t vals[] = {
+        0, 1, 127, 128, 16383, 16384, 1u << 26, UINT32_MAX, (uint64_t)1 << 63};
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
         struct ivl_buf w = {0};
         ivl_buf_varint(&w, vals[i]);
@@ -819,7 +820,8 @@ static void test_varint_too_long_in_leaf(void **state)
     body_span(&leaf, &off, &blen);
     ivl_buf_put(&nl, leaf.p, 17);
     ivl_buf_u8(&nl, (uint8_t)(0x80 | blen));
-    for (int i = 0; i < 10; i++) ivl_buf_u8(&nl, 0x80);
+    for (int i = 0; i < 10; i++)
+        ivl_buf_u8(&nl, 0x80);
     ivl_buf_u8(&nl, 0x00);
     ivl_buf_put(&nl, leaf.p + off, leaf.len - off);
     assert_leaf_refused(nl.p, nl.len);
@@ -892,27 +894,22 @@ static void mut_related(uint8_t *b, size_t *len, void *ctx)
         memcpy(r0, r1, 18);
         memcpy(r1, tmp, 18);
         break;
-    case 1: /* duplicate */
-        memcpy(r1, r0, 18);
-        break;
+    case 1: /* duplicate */ memcpy(r1, r0, 18); break;
     case 2: /* reversed tail */
         memcpy(tmp, r1, 18);
         memcpy(r1, r2, 18);
         memcpy(r2, tmp, 18);
         break;
-    case 3: /* duplicate at the end */
-        memcpy(r2, r1, 18);
-        break;
-    case 4: /* a related USCC with a lowercase letter */
-        r2[9] = 'f';
-        break;
+    case 3: /* duplicate at the end */ memcpy(r2, r1, 18); break;
+    case 4: /* a related USCC with a lowercase letter */ r2[9] = 'f'; break;
     }
 }
 
 static void test_related_list(void **state)
 {
     (void)state;
-    for (int how = 0; how < 5; how++) refuse_body_mutation(IVL_T_PARTY, mut_related, &how);
+    for (int how = 0; how < 5; how++)
+        refuse_body_mutation(IVL_T_PARTY, mut_related, &how);
     /* the encoder refuses the same lists */
     struct ivl_entry e;
     struct ivl_buf b = {0};
@@ -946,12 +943,8 @@ static void mut_expire(uint8_t *b, size_t *len, void *ctx)
         memcpy(x1, x2, 24);
         memcpy(x2, tmp, 24);
         break;
-    case 3: /* an amount above the maximum */
-        put_u64(x2 + 16, IVL_AMOUNT_MAX + 1);
-        break;
-    case 4: /* the count claims one more item than the body holds */
-        b[HEAD] = 4;
-        break;
+    case 3: /* an amount above the maximum */ put_u64(x2 + 16, IVL_AMOUNT_MAX + 1); break;
+    case 4: /* the count claims one more item than the body holds */ b[HEAD] = 4; break;
     case 5: /* a huge count */
         b[HEAD] = 0xff;
         memmove(b + HEAD + 3, b + HEAD + 1, *len - HEAD - 1);
@@ -965,7 +958,8 @@ static void mut_expire(uint8_t *b, size_t *len, void *ctx)
 static void test_expire_list(void **state)
 {
     (void)state;
-    for (int how = 0; how < 6; how++) refuse_body_mutation(IVL_T_EXPIRE, mut_expire, &how);
+    for (int how = 0; how < 6; how++)
+        refuse_body_mutation(IVL_T_EXPIRE, mut_expire, &how);
     struct ivl_entry e;
     struct ivl_buf b = {0};
     build(&e, IVL_T_EXPIRE);
@@ -1027,10 +1021,10 @@ static void test_signature_count(void **state)
 }
 
 struct patch64 {
-    size_t at;      /* offset in the body, or SIZE_MAX = from the end: at bytes back */
+    size_t at; /* offset in the body, or SIZE_MAX = from the end: at bytes back */
     size_t from_end;
-    uint64_t want;  /* value found there */
-    uint64_t put;   /* value written */
+    uint64_t want; /* value found there */
+    uint64_t put;  /* value written */
 };
 
 static void mut_u64(uint8_t *b, size_t *len, void *ctx)
@@ -1394,10 +1388,9 @@ static void test_sig_message(void **state)
 static void test_names(void **state)
 {
     (void)state;
-    static const char *const types[] = {"genesis", "party",    "suspend", "rekey",  "budget",
-                                        "issue",   "redeem",   "cancel",  "claim",  "approve",
-                                        "reject",  "pay",      "clawback", "revoke", "expire",
-                                        "attest"};
+    static const char *const types[] = {
+        "genesis", "party",   "suspend", "rekey", "budget",   "issue",  "redeem", "cancel",
+        "claim",   "approve", "reject",  "pay",   "clawback", "revoke", "expire", "attest"};
     assert_int_equal(sizeof types / sizeof types[0], IVL_T_MAX);
     for (int t = 1; t <= IVL_T_MAX; t++) {
         assert_string_equal(ivl_type_name(t), types[t - 1]);
@@ -1421,8 +1414,8 @@ static void test_names(void **state)
     assert_int_equal(ivl_role_from_name("SME"), -1);
     assert_int_equal(ivl_role_from_name(""), -1);
 
-    static const char *const cats[] = {"rd", "testing", "ip", "consulting", "transfer",
-                                       "instruments"};
+    static const char *const cats[] = {"rd",         "testing",  "ip",
+                                       "consulting", "transfer", "instruments"};
     for (int i = 0; i < 6; i++) {
         assert_string_equal(ivl_category_name(1 << i), cats[i]);
         assert_int_equal(ivl_category_from_name(cats[i]), 1 << i);
@@ -1450,8 +1443,10 @@ static void test_names(void **state)
     assert_int_equal(m, IVL_CAT_RD | IVL_CAT_IP);
     assert_int_equal(ivl_categories_parse("rd,rd", &m), 0);
     assert_int_equal(m, IVL_CAT_RD);
-    static const char *const bad[] = {"rd,", ",rd", "rd,,ip", "RD", "rd ,ip", "rd;ip", "x",
-                                      ",", "testingtestingtestingtestingtestingtesting"};
+    static const char *const bad[] = {
+        "rd,", ",rd",    "rd,,ip",
+        "RD",  "rd ,ip", "rd;ip",
+        "x",   ",",      "testingtestingtestingtestingtestingtesting"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (ivl_categories_parse(bad[i], &m) != IVL_E_USAGE) fail_msg("accepted '%s'", bad[i]);
 
