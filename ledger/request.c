@@ -113,7 +113,10 @@ int ivl_request_parse(const char *text, size_t len, struct ivl_entry *e, char *o
     else if (ivl_body_decode(body, bl, e) || e->type != IVL_T_REDEEM)
         rc = bad("the body is not a redemption");
     free(body);
-    if (rc) return rc;
+    if (rc) {
+        ivl_entry_free(e); /* a decoded expire entry owns its list */
+        return rc;
+    }
     while (!rc && p < end) {
         struct ivl_sig *s = &e->sigs[e->n_sigs];
         if (e->n_sigs == IVL_MAX_SIGS || take_line(&p, end, "sig ", &val, &vl) ||
