@@ -409,13 +409,14 @@ int cmd_export(struct cli *c, int argc, char **argv)
         ivl_ledger_end(&st);
         return cli_error(c, ivl_fail(errno == ENOSPC ? IVL_E_NOSPACE : IVL_E_IO, "cannot write %s: %s", tmp, strerror(errno)));
     }
-    rc = ivl_st_head(&st, &h);
+    rc = ivl_ledger_check_head(&st, &h);
     if (!rc && f > h.size) rc = ivl_fail(IVL_E_USAGE, "--from %llu is beyond the log's %llu entries", (unsigned long long)f, (unsigned long long)h.size);
     for (uint64_t s = f; !rc && s < h.size; s++) {
         struct ivl_entry e;
         const uint8_t *leaf;
         size_t len;
-        if ((rc = ivl_ledger_leaf(&st, s, &leaf, &len)) || (rc = ivl_ledger_entry(&st, s, &e))) break;
+        if ((rc = ivl_ledger_leaf(&st, s, &leaf, &len)) || (rc = ivl_ledger_entry_checked(&st, &h, s, &e)))
+            break;
         json_t *j = cli_entry_json(&e);
         char *b64 = malloc(sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL));
         if (b64) {
@@ -423,7 +424,9 @@ int cmd_export(struct cli *c, int argc, char **argv)
             json_object_set_new(j, "leaf", json_string(b64));
         }
         char *s1 = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (!b64 || !s1 || fprintf(fp, "%s\n", s1) < 0) rc = ivl_fail(IVL_E_IO, "cannot write %s", outp);
+        if (!b64 || !s1 || fprintf(fp, "%s\n", s1) < 0)
+            rc = ivl_fail(errno == ENOSPC ? IVL_E_NOSPACE : IVL_E_IO, "cannot write %s: %s", outp,
+                          strerror(errno));
         free(b64);
         free(s1);
         json_decref(j);
@@ -434,7 +437,9 @@ int cmd_export(struct cli *c, int argc, char **argv)
     if (!rc) {
         json_t *j = json_pack("{s:s}", "checkpoint", note);
         char *s1 = json_dumps(j, JSON_COMPACT);
-        if (!s1 || fprintf(fp, "%s\n", s1) < 0) rc = ivl_fail(IVL_E_IO, "cannot write %s", outp);
+        if (!s1 || fprintf(fp, "%s\n", s1) < 0)
+            rc = ivl_fail(errno == ENOSPC ? IVL_E_NOSPACE : IVL_E_IO, "cannot write %s: %s", outp,
+                          strerror(errno));
         free(s1);
         json_decref(j);
     }

@@ -296,9 +296,11 @@ static int show_json(struct cli *c, json_t *j)
 static int show_entry(struct cli *c, struct ivl_state *st, uint64_t seq)
 {
     struct ivl_entry e;
+    struct ivl_head h;
     const uint8_t *leaf;
     size_t n;
-    int rc = ivl_ledger_entry(st, seq, &e);
+    int rc = ivl_ledger_check_head(st, &h);
+    if (!rc) rc = ivl_ledger_entry_checked(st, &h, seq, &e);
     if (!rc) rc = ivl_ledger_leaf(st, seq, &leaf, &n);
     if (rc) return rc;
     json_t *j = json_object();
@@ -307,8 +309,8 @@ static int show_entry(struct cli *c, struct ivl_state *st, uint64_t seq)
     json_object_update(j, fields);
     json_decref(fields);
     json_object_set_new(j, "leaf_bytes", json_integer((json_int_t)n));
-    uint8_t h[32];
-    if (!ivl_st_node(st, 0, seq, h)) json_object_set_new(j, "leaf_hash", cli_json_hex(h, 32));
+    uint8_t lh[32];
+    if (!ivl_st_node(st, 0, seq, lh)) json_object_set_new(j, "leaf_hash", cli_json_hex(lh, 32));
     ivl_entry_free(&e);
     show_json(c, j);
     return 0;
@@ -374,11 +376,11 @@ int cmd_log(struct cli *c, int argc, char **argv)
     struct ivl_head h;
     if (!rc) rc = open_read(c, &st);
     if (rc) return cli_error(c, rc);
-    rc = ivl_st_head(&st, &h);
+    rc = ivl_ledger_check_head(&st, &h);
     json_t *arr = json_array();
     for (uint64_t s = f; !rc && s < h.size && s - f < lim; s++) {
         struct ivl_entry e;
-        if ((rc = ivl_ledger_entry(&st, s, &e))) break;
+        if ((rc = ivl_ledger_entry_checked(&st, &h, s, &e))) break;
         if (c->json) {
             json_array_append_new(arr, cli_entry_json(&e));
         } else {
@@ -413,7 +415,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
     struct ivl_head h;
     int rc = open_read(c, &st);
     if (rc) return cli_error(c, rc);
-    rc = ivl_st_head(&st, &h);
+    rc = ivl_ledger_check_head(&st, &h);
     size_t np = count(&st, IVL_DB_PARTIES), nb = count(&st, IVL_DB_BUDGETS),
            nv = count(&st, IVL_DB_VOUCHERS), nr = count(&st, IVL_DB_REDEMPTIONS),
            nc = count(&st, IVL_DB_CLAIMS);

@@ -166,12 +166,16 @@ static const struct cli_cmd *find(int argc, char **argv, int *words)
 
 /* LMDB does not checksum its pages: a damaged database file can make a read
  * fault. Report it as what it is, corruption (exit 3), never a crash. */
+static volatile sig_atomic_t fault_json;
+
 static void on_fault(int sig)
 {
     static const char msg[] = "ivl: the ledger database is corrupt (a page could not be read); "
                               "restore it from a replica or backup and run 'ivl verify'\n";
+    static const char jmsg[] = "{\"error\":{\"code\":\"corrupt\",\"message\":\"the ledger "
+                               "database is corrupt (a page could not be read)\"}}\n";
     (void)sig;
-    if (write(2, msg, sizeof msg - 1) < 0) {
+    if (fault_json ? write(2, jmsg, sizeof jmsg - 1) : write(2, msg, sizeof msg - 1)) {
     }
     _exit(IVL_EXIT_VERIFY);
 }
@@ -228,6 +232,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return IVL_EXIT_USAGE;
     }
+    fault_json = c.json;
     guard_faults();
     if (sodium_init() < 0) return cli_error(&c, ivl_fail(IVL_E_NOMEM, "libsodium failed to start"));
 

@@ -15,6 +15,7 @@
 #include "sigbatch.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -48,6 +49,48 @@ const char *ivl_ledger_dir(const struct ivl_ledger *l)
     return l->dir;
 }
 
+/* LMDB writes its lock file through a shared mapping of a sparse file; on a
+ * full filesystem that write faults (SIGBUS) instead of failing. Giving the
+ * file its blocks first turns a full disk into an ordinary ENOSPC. */
+static int reserve_lock_file(const char *dir)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/lock.mdb", dir);
+    int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return 0; /* LMDB will report what is wrong */
+    int rc = posix_fallocate(fd, 0, 8192 + 64 * 300);
+    close(fd);
+    if (rc == ENOSPC || rc == EDQUOT)
+        return ivl_fail(IVL_E_NOSPACE, "%s: no space left on device", p);
+    return 0;
+}
+
+/* LMDB keeps two meta pages and writes the one of the older transaction at
+ * each commit, so their transaction ids always differ by one. A damaged
+ * meta page that looks newer would silently roll the ledger back to an
+ * earlier (self-consistent) state; refuse to open it instead. */
+static int check_meta_pages(const char *dir)
+{
+    char p[PATH_MAX];
+    uint64_t id[2];
+    snprintf(p, sizeof p, "%s/data.mdb", dir);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    long page = sysconf(_SC_PAGESIZE);
+    /* 16-byte page header + magic, version, address, mapsize, 2 x 48-byte db, last_pg */
+    const off_t txnid_at = 16 + 4 + 4 + 8 + 8 + 2 * 48 + 8;
+    int ok = pread(fd, &id[0], 8, txnid_at) == 8 && pread(fd, &id[1], 8, page + txnid_at) == 8;
+    close(fd);
+    if (!ok) return 0; /* too short: LMDB will refuse it */
+    uint64_t d = id[0] > id[1] ? id[0] - id[1] : id[1] - id[0];
+    if (d != 1)
+        return ivl_fail(IVL_E_CORRUPT,
+                        "%s is damaged: its two meta pages hold transactions %llu and %llu, which "
+                        "a commit never leaves; restore it from a replica or backup",
+                        p, (unsigned long long)id[0], (unsigned long long)id[1]);
+    return 0;
+}
+
 static int env_open(const char *dir, int create, struct ivl_ledger **out)
 {
     struct ivl_ledger *l = calloc(1, sizeof *l);
@@ -61,6 +104,8 @@ static int env_open(const char *dir, int create, struct ivl_ledger **out)
         rc = ivl_st_mdb_err(rc, dir);
         goto fail;
     }
+    if ((rc = reserve_lock_file(dir))) goto fail;
+    if ((rc = check_meta_pages(dir))) goto fail;
     rc = mdb_env_open(l->env, dir, MDB_NOTLS, 0600);
     if (rc) {
         rc = rc == ENOENT ? ivl_fail(IVL_E_NO_LEDGER, "no ledger in %s", dir)
@@ -352,8 +397,13 @@ int ivl_ledger_leaf(struct ivl_state *st, uint64_t seq, const uint8_t **p, size_
     MDB_val v;
     for (int i = 7, s = 0; i >= 0; i--, s += 8) k[i] = (uint8_t)(seq >> s);
     int rc = ivl_st_get(st, IVL_DB_LEAVES, k, 8, &v);
-    if (rc == IVL_E_NOT_FOUND)
+    if (rc == IVL_E_NOT_FOUND) {
+        struct ivl_head h;
+        if (!ivl_st_head(st, &h) && seq < h.size)
+            return ivl_fail(IVL_E_CORRUPT, "entry %llu is missing from the database",
+                            (unsigned long long)seq);
         return ivl_fail(IVL_E_NOT_FOUND, "no entry %llu", (unsigned long long)seq);
+    }
     if (rc) return rc;
     *p = v.mv_data;
     *len = v.mv_size;
@@ -481,4 +531,45 @@ int ivl_ledger_key_party(struct ivl_state *st, const uint8_t pub[IVL_PUB_LEN],
                         "this key of %s (%s) has been replaced by a newer one (see ivl party show %s)",
                         u, p->p.name, u);
     return 0;
+}
+
+int ivl_ledger_check_head(struct ivl_state *st, struct ivl_head *h)
+{
+    uint8_t k[8], pub[IVL_PUB_LEN], root[IVL_HASHLEN];
+    char text[512];
+    MDB_val v;
+    TRY(ivl_st_head(st, h));
+    if (h->size == 0) return 0;
+    TRY(ivl_ledger_log_pub(st, pub));
+    TRY(ivl_merkle_root(st, node_get, h->size, root));
+    if (memcmp(root, h->root, IVL_HASHLEN))
+        return ivl_fail(IVL_E_CORRUPT, "the stored tree does not match the head; run 'ivl verify'");
+    for (int i = 7, s = 0; i >= 0; i--, s += 8) k[i] = (uint8_t)(h->size >> s);
+    int rc = ivl_st_get(st, IVL_DB_CPS, k, 8, &v);
+    if (rc == IVL_E_NOT_FOUND)
+        return ivl_fail(IVL_E_CORRUPT, "the head's checkpoint is missing; run 'ivl verify'");
+    if (rc) return rc;
+    TRY(ivl_checkpoint_format(st->origin, h->size, h->root, text, sizeof text));
+    if (v.mv_size != IVL_SIG_LEN ||
+        crypto_sign_verify_detached(v.mv_data, (const uint8_t *)text, strlen(text), pub))
+        return ivl_fail(IVL_E_CORRUPT, "the head does not match its signed checkpoint; run 'ivl verify'");
+    return 0;
+}
+
+int ivl_ledger_entry_checked(struct ivl_state *st, const struct ivl_head *h, uint64_t seq,
+                             struct ivl_entry *e)
+{
+    const uint8_t *leaf;
+    size_t len, n;
+    uint8_t lh[IVL_HASHLEN], proof[IVL_MERKLE_MAX_PROOF][32];
+    TRY(ivl_ledger_leaf(st, seq, &leaf, &len));
+    ivl_merkle_leaf_hash(leaf, len, lh);
+    if (seq >= h->size) return ivl_fail(IVL_E_NOT_FOUND, "no entry %llu", (unsigned long long)seq);
+    int rc = ivl_merkle_inclusion_proof(st, node_get, seq, h->size, proof, &n);
+    if (!rc) rc = ivl_merkle_verify_inclusion(seq, h->size, lh, (const uint8_t(*)[32])proof, n, h->root);
+    if (rc)
+        return ivl_fail(IVL_E_CORRUPT, "entry %llu is not the one the signed log holds (damaged or "
+                                       "altered); run 'ivl verify'",
+                        (unsigned long long)seq);
+    return ivl_ledger_entry(st, seq, e);
 }

@@ -63,6 +63,14 @@ void ivl_ledger_end(struct ivl_state *st);
 int ivl_ledger_leaf(struct ivl_state *st, uint64_t seq, const uint8_t **p, size_t *len);
 /* Decodes entry `seq` (IVL_E_NOT_FOUND, IVL_E_DECODE). */
 int ivl_ledger_entry(struct ivl_state *st, uint64_t seq, struct ivl_entry *e);
+/* Reads the head and checks it against the stored tree and the log key's
+ * signature of its checkpoint (IVL_E_CORRUPT): cheap, O(log n). */
+int ivl_ledger_check_head(struct ivl_state *st, struct ivl_head *h);
+/* Decodes entry `seq` after proving its leaf is in the tree of the checked
+ * head `h` (IVL_E_CORRUPT otherwise): what read commands show is what the
+ * signed log holds, or they fail. O(log n) per entry. */
+int ivl_ledger_entry_checked(struct ivl_state *st, const struct ivl_head *h, uint64_t seq,
+                             struct ivl_entry *e);
 /* The log's public key (from genesis). */
 int ivl_ledger_log_pub(struct ivl_state *st, uint8_t pub[IVL_PUB_LEN]);
 /* Root of the tree at `size` (≤ head size). */

@@ -62,7 +62,7 @@ static int replay_open(struct replay *r, const char *tmpdir)
     int rc = mdb_env_create(&r->env);
     if (!rc) rc = mdb_env_set_maxdbs(r->env, IVL_DB_COUNT + 2);
     if (!rc) rc = mdb_env_set_mapsize(r->env, (size_t)1 << 40);
-    if (!rc) rc = mdb_env_open(r->env, r->dir, MDB_NOSYNC | MDB_NOMETASYNC | MDB_NOTLS, 0600);
+    if (!rc) rc = mdb_env_open(r->env, r->dir, MDB_NOSYNC | MDB_NOMETASYNC | MDB_NOTLS | MDB_NOLOCK, 0600);
     if (!rc) rc = mdb_txn_begin(r->env, NULL, 0, &txn);
     for (int i = 0; !rc && i < IVL_DB_COUNT; i++)
         rc = mdb_dbi_open(txn, ivl_db_names[i], MDB_CREATE, &r->dbi[i]);
@@ -221,7 +221,8 @@ static int replay_log(struct ivl_state *orig, struct replay *rp, const struct iv
         uint8_t lh[32];
         struct ivl_buf again = {0};
         rc = ivl_ledger_leaf(orig, seq, &leaf, &len);
-        if (rc == IVL_E_NOT_FOUND) rc = ivl_fail(IVL_E_TAMPERED, "entry %llu is missing", (unsigned long long)seq);
+        if (rc == IVL_E_NOT_FOUND || rc == IVL_E_CORRUPT)
+            rc = ivl_fail(IVL_E_TAMPERED, "entry %llu is missing", (unsigned long long)seq);
         if (rc) {
             rep->bad_seq = seq;
             break;
