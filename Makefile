@@ -58,12 +58,16 @@ $(BUILD)/tests/%: tests/%.c $(LIB)
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
+include tests/faults/faults.mk
+include tests/fuzz/fuzz.mk
+include tests/bench/bench.mk
+
 # Unit tests run from the repository root so they find ../shared/vectors.
 unit: $(TEST_BIN)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; $$t; done
 
-shell: $(BIN)
-	@IVL=$(abspath $(BIN)) sh tests/run-shell.sh
+shell: $(BIN) $(FAILIO_SO)
+	@IVL=$(abspath $(BIN)) FAILIO=$(abspath $(FAILIO_SO)) sh tests/run-shell.sh
 
 test: unit shell
 

@@ -23,6 +23,11 @@
  *                     kill: raise SIGKILL before doing the call (a crash at
  *                     exactly that point); stop: raise SIGSTOP before doing
  *                     the call, then go on when continued
+ *   (the pseudo-call "stdio" counts printf, vprintf, puts, and fprintf,
+ *   vfprintf, fputs, fwrite on any stream but stderr: glibc's own stdio
+ *   writes bypass the write() symbol, so this is how a crash between a
+ *   commit and the printed acknowledgement, or in the middle of `ivl log`
+ *   or `ivl export`, is made)
  *   IVL_FAULT_LOG     append one line per counted call ("N name fd") and one
  *                     line "acted N name" when acting, to this file
  */
@@ -219,4 +224,66 @@ int sync_file_range(int fd, off_t off, off_t n, unsigned int flags)
 {
     if (decide("sync_file_range", fd, 0)) FAIL();
     return real_sync_file_range(fd, off, n, flags);
+}
+
+/* ---- stdout through stdio (the printed acknowledgement) ---- */
+
+#include <stdarg.h>
+
+int vprintf(const char *fmt, va_list ap)
+{
+    static int (*real)(FILE *, const char *, va_list);
+    if (!real) real = dlsym(RTLD_NEXT, "vfprintf");
+    if (decide("stdio", 1, 0)) FAIL();
+    return real(stdout, fmt, ap);
+}
+
+int printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vprintf(fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+int puts(const char *str)
+{
+    static int (*real)(const char *);
+    if (!real) real = dlsym(RTLD_NEXT, "puts");
+    if (decide("stdio", 1, 0)) return EOF;
+    return real(str);
+}
+
+int vfprintf(FILE *f, const char *fmt, va_list ap)
+{
+    static int (*real)(FILE *, const char *, va_list);
+    if (!real) real = dlsym(RTLD_NEXT, "vfprintf");
+    if (f != stderr && decide("stdio", 1, 0)) FAIL();
+    return real(f, fmt, ap);
+}
+
+int fprintf(FILE *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vfprintf(f, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+int fputs(const char *str, FILE *f)
+{
+    static int (*real)(const char *, FILE *);
+    if (!real) real = dlsym(RTLD_NEXT, "fputs");
+    if (f != stderr && decide("stdio", 1, 0)) return EOF;
+    return real(str, f);
+}
+
+size_t fwrite(const void *p, size_t size, size_t n, FILE *f)
+{
+    static size_t (*real)(const void *, size_t, size_t, FILE *);
+    if (!real) real = dlsym(RTLD_NEXT, "fwrite");
+    if (f != stderr && decide("stdio", 1, 0)) return 0;
+    return real(p, size, n, f);
 }
