@@ -13,8 +13,8 @@ ivl: only the Python standard library and `cryptography` (Ed25519).
     ivlcheck.py note VKEY NOTE            verify a signed note with a verifier key
     ivlcheck.py checkpoint VKEY NOTE      ... and parse it as a checkpoint of the
                                           key's log; prints "SIZE ROOTHEX"
-    ivlcheck.py proof VKEY PROOF [--export FILE]
-                                          verify an inclusion or consistency proof
+    ivlcheck.py proof VKEY PROOF... [--export FILE]
+                                          verify inclusion or consistency proofs
                                           as printed by `ivl proof ...` (JSON); with
                                           --export, also check the proven leaf hash
                                           against the leaf bytes of that export
@@ -22,6 +22,8 @@ ivl: only the Python standard library and `cryptography` (Ed25519).
                                           fields of an `ivl export` file and compare
                                           it with the file's final signed checkpoint;
                                           prints "SIZE ROOTHEX"
+    ivlcheck.py refuse proof|checkpoint|export VKEY FILE...
+                                          exit 0 only if every FILE is refused
     ivlcheck.py root EXPORT [N]           print the root of the first N leaves (hex)
     ivlcheck.py selftest VECTORS_DIR      check this verifier against third-party
                                           vectors (transparency-dev/merkle, golang/mod
@@ -349,7 +351,10 @@ def read_export(path):
     leaves = []
     note = None
     with open(path, "rb") as f:
-        lines = f.read().decode("utf-8").split("\n")
+        try:
+            lines = f.read().decode("utf-8").split("\n")
+        except UnicodeDecodeError:
+            raise Fail("%s is not UTF-8" % path)
     if lines and lines[-1] == "":
         lines.pop()
     for no, line in enumerate(lines, 1):
@@ -592,8 +597,21 @@ def main(argv):
         elif cmd == "checkpoint" and len(args) == 2:
             _, size, root = open_checkpoint(open(args[1], "rb").read(), read_vkey_file(args[0]))
             print(size, root.hex())
-        elif cmd == "proof" and len(args) in (2, 4) and (len(args) == 2 or args[2] == "--export"):
-            print(check_proof(read_vkey_file(args[0]), args[1], args[3] if len(args) == 4 else None))
+        elif cmd == "proof" and len(args) >= 2:
+            export = None
+            if "--export" in args:
+                i = args.index("--export")
+                if i + 1 >= len(args):
+                    sys.stderr.write(__doc__)
+                    return 2
+                export = args[i + 1]
+                args = args[:i] + args[i + 2:]
+            vkey = read_vkey_file(args[0])
+            for f in args[1:]:
+                try:
+                    print(check_proof(vkey, f, export))
+                except Fail as e:
+                    raise Fail("%s: %s" % (f, e))
         elif cmd == "export" and len(args) == 2:
             size, root = check_export(read_vkey_file(args[0]), args[1])
             print(size, root.hex())
@@ -603,6 +621,24 @@ def main(argv):
             if k > len(leaves):
                 raise Fail("the export has only %d leaves" % len(leaves))
             print(mth_from_hashes([leaf_hash(x) for x in leaves[:k]]).hex())
+        elif cmd == "refuse" and len(args) >= 3 and args[0] in ("proof", "checkpoint", "export"):
+            vkey = read_vkey_file(args[1])
+            accepted = []
+            for f in args[2:]:
+                try:
+                    if args[0] == "proof":
+                        check_proof(vkey, f)
+                    elif args[0] == "checkpoint":
+                        open_checkpoint(open(f, "rb").read(), vkey)
+                    else:
+                        check_export(vkey, f)
+                    accepted.append(f)
+                except Fail as e:
+                    print("%s: refused: %s" % (f, e))
+                except (OSError, UnicodeDecodeError, ValueError) as e:
+                    print("%s: refused: %s" % (f, e))
+            if accepted:
+                raise Fail("accepted %s" % " ".join(accepted))
         elif cmd == "selftest" and len(args) == 1:
             print("selftest: %d checks passed" % selftest(args[0]))
         else:

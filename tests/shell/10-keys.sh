@@ -97,18 +97,25 @@ assert_exit 5 env IVL_PASSPHRASE='wrong horse' "$IVL" --json -L L2 $INIT --key e
 assert_code wrong_passphrase
 [ ! -e L2/data.mdb ] || fail "init with a wrong passphrase created a ledger"
 echo 'correct horse' >pass.txt
-assert_exit 0 env IVL_PASSPHRASE_FILE=$(pwd)/pass.txt "$IVL" --json -L L3 $INIT --key enc.key
+# A passphrase file others can read is refused like a secret key file.
+chmod 644 pass.txt
+assert_exit 5 env "IVL_PASSPHRASE_FILE=$(pwd)/pass.txt" "$IVL" --json -L L9 $INIT --key enc.key
+assert_code unsafe_key_file
+[ ! -e L9/data.mdb ] || fail "init with an unsafe passphrase file created a ledger"
+chmod 600 pass.txt
+assert_exit 0 env "IVL_PASSPHRASE_FILE=$(pwd)/pass.txt" "$IVL" --json -L L3 $INIT --key enc.key
 echo 'wrong' >wrong.txt
-assert_exit 5 env IVL_PASSPHRASE_FILE=$(pwd)/wrong.txt "$IVL" --json -L L4 $INIT --key enc.key
+chmod 600 wrong.txt
+assert_exit 5 env "IVL_PASSPHRASE_FILE=$(pwd)/wrong.txt" "$IVL" --json -L L4 $INIT --key enc.key
 assert_code wrong_passphrase
 # IVL_PASSPHRASE_FILE comes first.
-assert_exit 0 env IVL_PASSPHRASE_FILE=$(pwd)/pass.txt IVL_PASSPHRASE=wrong "$IVL" --json -L L5 $INIT --key enc.key
+assert_exit 0 env "IVL_PASSPHRASE_FILE=$(pwd)/pass.txt" IVL_PASSPHRASE=wrong "$IVL" --json -L L5 $INIT --key enc.key
 assert_exit 5 setsid -w "$IVL" --json -L L6 init --origin test.example/ivl --key enc.key \
     --uscc "$U_AUTH" --name Bureau </dev/null
 assert_code no_passphrase
 [ ! -e L6/data.mdb ] || fail "init without a passphrase created a ledger"
 # A missing passphrase file is a key error too.
-assert_exit 5 env IVL_PASSPHRASE_FILE=$(pwd)/nonexistent "$IVL" --json -L L7 $INIT --key enc.key
+assert_exit 5 env "IVL_PASSPHRASE_FILE=$(pwd)/nonexistent" "$IVL" --json -L L7 $INIT --key enc.key
 # An unencrypted key ignores the passphrase variables.
 assert_exit 0 env IVL_PASSPHRASE=whatever "$IVL" --json -L L8 $INIT --key bob.key
 

@@ -88,8 +88,8 @@ assert_exit 0 "$IVL" --json status
 [ "$(jget "$OUT" root)" = "$root" ] || fail "./ivl-data not the default ledger"
 
 # The root of `status` is the root of the signed checkpoint.
-"$IVL" -L L checkpoint >cp
-[ "$($IVLCHECK checkpoint L/log.pub cp)" = "6 $root" ] || fail "status root differs from the checkpoint"
+"$IVL" -L L checkpoint >cur.cp
+[ "$($IVLCHECK checkpoint L/log.pub cur.cp)" = "6 $root" ] || fail "status root differs from the checkpoint"
 
 # log (text): one line per entry, in order, with seq, time and type
 assert_exit 0 "$IVL" -L L log
@@ -118,8 +118,7 @@ assert [e["seq"] for e in j] == list(range(6))
 assert [e["type"] for e in j] == ["genesis"] + ["party"] * 4 + ["suspend"]
 ids = [e["id"] for e in j]
 assert len(set(ids)) == 6 and all(re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", i) for i in ids)
-assert all(e["appended_at"] == "2026-01-01T09:00:00+08:00" for e in j[:5])
-assert j[5]["appended_at"] == "2026-03-01T09:00:00+08:00"
+assert all(e["appended_at"] == "2026-03-01T09:00:00+08:00" for e in j)
 assert j[0]["origin"] == "test.example/ivl"
 assert all(e["signatures"][0]["signer"] == "11140521MB12345677" for e in j)
 EOF

@@ -35,12 +35,15 @@
 #   $IVLCHECK                 the independent Python verifier (tests/indep)
 #   $PY                       Debian's /usr/bin/python3 (has `cryptography`)
 
+# Run directly (run-shell.sh runs every *.sh), it is not a test: do nothing.
+case $0 in */lib.sh | lib.sh) exit 0 ;; esac
 set -eu
 : "${IVL:?set IVL to the ivl binary}"
 : "${TESTS:?set TESTS to the tests directory}"
 : "${SHARED:=$TESTS/../../shared}"
 
 PY=/usr/bin/python3
+# shellcheck disable=SC2034 # used by the scripts that source this file
 IVLCHECK="$PY $TESTS/indep/ivlcheck.py"
 OUT=$(pwd)/.out
 ERR=$(pwd)/.err
@@ -77,14 +80,27 @@ assert_exit()
         fail "exit $_rc, expected $_want: $*"
     fi
     # The program: "$IVL", possibly behind env VAR=… or setsid -w.
+    # Its global options (before the command) say whether errors are JSON.
     _prog=
+    _json=
+    _skip=
     for _a in "$@"; do
+        if [ -z "$_prog" ]; then
+            case $_a in
+            env | setsid | -w | [A-Z_]*=*) ;;
+            *) _prog=$_a ;;
+            esac
+            continue
+        fi
+        if [ -n "$_skip" ]; then
+            _skip=
+            continue
+        fi
         case $_a in
-        env | setsid | -w | [A-Z_]*=*) ;;
-        *)
-            _prog=$_a
-            break
-            ;;
+        --json) _json=1 ;;
+        -L | --ledger) _skip=1 ;;
+        -*) ;;
+        *) break ;;
         esac
     done
     if [ "$_want" != 0 ] && [ "$_prog" = "$IVL" ]; then
@@ -92,8 +108,8 @@ assert_exit()
             cat "$ERR" >&2
             fail "stderr is not one line: $*"
         }
-        case " $* " in
-        *" --json "*)
+        case $_json in
+        1)
             "$PY" - "$ERR" <<'EOF' || fail "stderr is not a JSON error object: $*"
 import json, sys
 j = json.load(open(sys.argv[1]))
