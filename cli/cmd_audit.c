@@ -323,8 +323,9 @@ int cmd_proof_check(struct cli *c, int argc, char **argv)
         printf("inclusion proof verified: entry %llu is in the log of size %llu signed by %s\n",
                (unsigned long long)res.index, (unsigned long long)res.tree_size, k.name);
     else
-        printf("consistency proof verified: the log of size %llu extends the log of size %llu (%s)\n",
-               (unsigned long long)res.new_size, (unsigned long long)res.old_size, k.name);
+        printf(
+            "consistency proof verified: the log of size %llu extends the log of size %llu (%s)\n",
+            (unsigned long long)res.new_size, (unsigned long long)res.old_size, k.name);
     return 0;
 }
 

@@ -37,7 +37,12 @@ int cmd_keygen(struct cli *c, int argc, char **argv)
     snprintf(keyp, sizeof keyp, "%s.key", pos[0]);
     snprintf(pubp, sizeof pubp, "%s.pub", pos[0]);
     snprintf(tmp, sizeof tmp, "%s", pos[0]);
+    size_t pl = strlen(pos[0]);
     const char *name = basename(tmp);
+    if (pl == 0 || pos[0][pl - 1] == '/' || !strcmp(name, ".") || !strcmp(name, ".."))
+        return cli_error(c, ivl_fail(IVL_E_USAGE, "keygen needs a NAME such as 'bureau' or "
+                                                  "'keys/bureau', not '%s'",
+                                     pos[0]));
     if (!ivl_note_name_valid(name))
         return cli_error(c, ivl_fail(IVL_E_USAGE,
                                      "key name '%s' must be 1-128 bytes without spaces or '+'", name));
@@ -73,6 +78,24 @@ int cmd_keygen(struct cli *c, int argc, char **argv)
     return 0;
 }
 
+enum { MADE_DB = 1, MADE_KEY = 2, MADE_PUB = 4 };
+
+/* A failed init leaves nothing behind, so that it can simply be run again. */
+static void remove_new_ledger(struct cli *c, unsigned made)
+{
+    static const char *const names[] = {"data.mdb", "lock.mdb", "log.key", "log.pub"};
+    char p[PATH_MAX];
+    if (c->l) ivl_ledger_close(c->l);
+    c->l = NULL;
+    for (int i = 0; i < 4; i++) {
+        if ((i < 2 && !(made & MADE_DB)) || (i == 2 && !(made & MADE_KEY)) ||
+            (i == 3 && !(made & MADE_PUB)))
+            continue;
+        snprintf(p, sizeof p, "%s/%s", c->ledger_dir, names[i]);
+        unlink(p);
+    }
+}
+
 int cmd_init(struct cli *c, int argc, char **argv)
 {
     const char *origin = NULL, *keyp = NULL, *uscc = NULL, *name = NULL;
@@ -97,13 +120,17 @@ int cmd_init(struct cli *c, int argc, char **argv)
     struct ivl_seckey *auth = NULL, *logk = NULL;
     struct ivl_entry e = {0};
     char path[PATH_MAX];
+    unsigned made = 0;
     if ((rc = cli_load_key(c, keyp, &auth))) return cli_error(c, rc);
     if ((rc = ivl_ledger_create(c->ledger_dir, &c->l))) goto out;
+    made |= MADE_DB;
     if ((rc = ivl_key_generate(origin, &logk))) goto out;
     snprintf(path, sizeof path, "%s/log.key", c->ledger_dir);
     if ((rc = ivl_key_save(logk, path, NULL, 0, 0))) goto out;
+    made |= MADE_KEY;
     snprintf(path, sizeof path, "%s/log.pub", c->ledger_dir);
     if ((rc = write_pub(path, origin, ivl_key_public(logk), 0))) goto out;
+    made |= MADE_PUB;
 
     cli_new_entry(c, &e, IVL_T_GENESIS);
     struct ivl_genesis *g = &e.u.genesis;
@@ -116,9 +143,12 @@ int cmd_init(struct cli *c, int argc, char **argv)
     if ((rc = cli_sign(origin, &e, 0, uscc, auth))) goto out;
     ivl_key_free(auth);
     ivl_key_free(logk);
-    return cli_append(c, &e, 1);
+    rc = cli_append(c, &e, 1);
+    if (rc) remove_new_ledger(c, made);
+    return rc;
 out:
     ivl_key_free(auth);
     ivl_key_free(logk);
+    if (made) remove_new_ledger(c, made);
     return cli_error(c, rc);
 }

@@ -402,10 +402,12 @@ int cmd_log(struct cli *c, int argc, char **argv)
     return 0;
 }
 
-static size_t count(struct ivl_state *st, int db)
+static size_t count(struct ivl_state *st, int db, int *rc)
 {
     MDB_stat s;
-    return mdb_stat(st->txn, st->dbi[db], &s) ? 0 : s.ms_entries;
+    int r = mdb_stat(st->txn, st->dbi[db], &s);
+    if (r && !*rc) *rc = ivl_st_mdb_err(r, ivl_db_names[db]);
+    return r ? 0 : s.ms_entries;
 }
 
 int cmd_status(struct cli *c, int argc, char **argv)
@@ -416,9 +418,9 @@ int cmd_status(struct cli *c, int argc, char **argv)
     int rc = open_read(c, &st);
     if (rc) return cli_error(c, rc);
     rc = ivl_ledger_check_head(&st, &h);
-    size_t np = count(&st, IVL_DB_PARTIES), nb = count(&st, IVL_DB_BUDGETS),
-           nv = count(&st, IVL_DB_VOUCHERS), nr = count(&st, IVL_DB_REDEMPTIONS),
-           nc = count(&st, IVL_DB_CLAIMS);
+    size_t np = count(&st, IVL_DB_PARTIES, &rc), nb = count(&st, IVL_DB_BUDGETS, &rc),
+           nv = count(&st, IVL_DB_VOUCHERS, &rc), nr = count(&st, IVL_DB_REDEMPTIONS, &rc),
+           nc = count(&st, IVL_DB_CLAIMS, &rc);
     char origin[IVL_MAX_ORIGIN + 1];
     snprintf(origin, sizeof origin, "%s", st.origin);
     ivl_ledger_end(&st);

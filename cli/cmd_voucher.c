@@ -85,6 +85,12 @@ static int issue_batch(struct cli *c, const char *budget, const char *path, cons
     struct ivl_seckey *k = NULL;
     struct ivl_party_rec auth;
     struct ivl_state st;
+    struct ivl_budget_rec br;
+    if ((rc = cli_open(c)) || (rc = ivl_ledger_begin(c->l, &st))) return cli_error(c, rc);
+    rc = ivl_st_budget(&st, budget, &br); /* one rule error, as for a single issue */
+    ivl_ledger_end(&st);
+    if (rc == IVL_E_NOT_FOUND) rc = ivl_fail(IVL_E_BUDGET_UNKNOWN, "no budget %s", budget);
+    if (rc) return cli_error(c, rc);
     if ((rc = cli_read_csv(c, path, cols, 3, &csv, idx))) return cli_error(c, rc);
     size_t n = ivl_csv_nrows(csv);
     struct ivl_entry *es = calloc(n, sizeof *es);
@@ -174,6 +180,27 @@ static char *request_format(const char *origin, const struct ivl_entry *e, void 
     return ivl_request_format(origin, e, &out) ? NULL : out;
 }
 
+/* Did one of the party's earlier (replaced) keys make this signature? */
+static int signed_by_old_key(struct cli *c, const char *uscc, const uint8_t sig[64],
+                             const struct ivl_buf *msg)
+{
+    struct ivl_state st;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int found = 0;
+    if (ivl_ledger_begin(c->l, &st)) return 0;
+    if (!mdb_cursor_open(st.txn, st.dbi[IVL_DB_PUBKEYS], &cur)) {
+        for (int r = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !found && r == 0;
+             r = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+            if (k.mv_size == IVL_PUB_LEN && v.mv_size == IVL_USCC_LEN &&
+                !memcmp(v.mv_data, uscc, IVL_USCC_LEN))
+                found = !crypto_sign_verify_detached(sig, msg->p, msg->len, k.mv_data);
+        mdb_cursor_close(cur);
+    }
+    ivl_ledger_end(&st);
+    return found;
+}
+
 /* Checks signature `slot` of a request against the signer's current key. */
 static int request_check_sig(struct cli *c, const char *origin, const struct ivl_entry *e,
                              unsigned slot, const char *path)
@@ -192,9 +219,15 @@ static int request_check_sig(struct cli *c, const char *origin, const struct ivl
                       e->sigs[slot].signer);
     if (!rc) rc = ivl_body_encode(e, &body);
     if (!rc) rc = ivl_sig_message(origin, body.p, body.len, &msg);
-    if (!rc && crypto_sign_verify_detached(e->sigs[slot].sig, msg.p, msg.len, p.p.pub))
+    if (!rc && crypto_sign_verify_detached(e->sigs[slot].sig, msg.p, msg.len, p.p.pub)) {
         rc = ivl_fail(IVL_E_BAD_SIG, "request %s: signature of %s does not verify", path,
                       e->sigs[slot].signer);
+        if (signed_by_old_key(c, e->sigs[slot].signer, e->sigs[slot].sig, &msg))
+            rc = ivl_fail(IVL_E_KEY_ROLE,
+                          "request %s was signed with a key of %s that has since been replaced; "
+                          "sign it again with the current key",
+                          path, e->sigs[slot].signer);
+    }
     ivl_buf_free(&body);
     ivl_buf_free(&msg);
     return rc;
