@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 pass=0
 fail=0
 failed=""
-for t in "$here"/shell/*.sh; do
+for t in "$here"/shell/[0-9]*.sh; do
     [ -e "$t" ] || continue
     name=$(basename "$t" .sh)
     dir=$(mktemp -d "${TMPDIR:-/tmp}/ivl-test-$name.XXXXXX")
