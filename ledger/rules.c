@@ -52,18 +52,18 @@ static int signer(struct ivl_state *st, const struct ivl_entry *e, unsigned slot
     struct ivl_party_rec p;
     const char *s = e->sigs[slot].signer;
     if (uscc && strcmp(s, uscc))
-        return ivl_fail(IVL_E_KEY_ROLE, "%s must be signed by %s, not %s", ivl_type_name(e->type),
+        return ivl_fail(IVL_E_KEY_ROLE, _("%s must be signed by %s, not %s"), ivl_type_name(e->type),
                         uscc, s);
     int rc = ivl_st_party(st, s, &p);
     if (rc == IVL_E_NOT_FOUND)
-        return ivl_fail(IVL_E_KEY_ROLE, "signer %s is not a registered party", s);
+        return ivl_fail(IVL_E_KEY_ROLE, _("signer %s is not a registered party"), s);
     if (rc) return rc;
     if (p.p.role != role)
-        return ivl_fail(IVL_E_KEY_ROLE, "%s must be signed by a party with role %s; %s (%s) has role %s",
+        return ivl_fail(IVL_E_KEY_ROLE, _("%s must be signed by a party with role %s; %s (%s) has role %s"),
                         ivl_type_name(e->type), ivl_role_name(role), s, p.p.name,
                         ivl_role_name(p.p.role));
     if (p.status == IVL_PARTY_SUSPENDED)
-        return ivl_fail(IVL_E_PARTY_SUSPENDED, "%s (%s) is suspended and can sign nothing", s,
+        return ivl_fail(IVL_E_PARTY_SUSPENDED, _("%s (%s) is suspended and can sign nothing"), s,
                         p.p.name);
     memcpy(who->pub[slot], p.p.pub, IVL_PUB_LEN);
     if (out) *out = p;
@@ -74,7 +74,7 @@ static int one_signer(struct ivl_state *st, const struct ivl_entry *e, int role,
                       struct ivl_signers *who, struct ivl_party_rec *out)
 {
     if (e->n_sigs != 1)
-        return ivl_fail(IVL_E_KEY_ROLE, "%s takes exactly one signature, has %u",
+        return ivl_fail(IVL_E_KEY_ROLE, _("%s takes exactly one signature, has %u"),
                         ivl_type_name(e->type), e->n_sigs);
     who->n = 1;
     return signer(st, e, 0, NULL, role, who, out);
@@ -85,13 +85,13 @@ static int one_signer(struct ivl_state *st, const struct ivl_entry *e, int role,
 static int receiver(struct ivl_state *st, const char *uscc, int role, struct ivl_party_rec *p)
 {
     int rc = ivl_st_party(st, uscc, p);
-    if (rc == IVL_E_NOT_FOUND) return ivl_fail(IVL_E_PARTY_UNKNOWN, "no party %s is registered", uscc);
+    if (rc == IVL_E_NOT_FOUND) return ivl_fail(IVL_E_PARTY_UNKNOWN, _("no party %s is registered"), uscc);
     if (rc) return rc;
     if (p->p.role != role)
-        return ivl_fail(IVL_E_ROLE, "%s (%s) is a %s, not a %s", uscc, p->p.name,
+        return ivl_fail(IVL_E_ROLE, _("%s (%s) is a %s, not a %s"), uscc, p->p.name,
                         ivl_role_name(p->p.role), ivl_role_name(role));
     if (p->status == IVL_PARTY_SUSPENDED)
-        return ivl_fail(IVL_E_PARTY_SUSPENDED, "%s (%s) is suspended and can receive nothing", uscc,
+        return ivl_fail(IVL_E_PARTY_SUSPENDED, _("%s (%s) is suspended and can receive nothing"), uscc,
                         p->p.name);
     return 0;
 }
@@ -104,7 +104,7 @@ static int key_free(struct ivl_state *st, const uint8_t pub[IVL_PUB_LEN])
     if (rc) return rc;
     char u[IVL_USCC_LEN + 1] = {0};
     memcpy(u, v.mv_data, v.mv_size < IVL_USCC_LEN ? v.mv_size : IVL_USCC_LEN);
-    return ivl_fail(IVL_E_KEY_IN_USE, "this public key is already registered to %s", u);
+    return ivl_fail(IVL_E_KEY_IN_USE, _("this public key is already registered to %s"), u);
 }
 
 /* The key under which the per-enterprise cap is counted: the SME's group
@@ -130,7 +130,7 @@ static int release(struct ivl_state *st, struct ivl_voucher_rec *v, uint64_t amo
     cap_holder(&p.p, holder, sizeof holder);
     TRY(ivl_st_cap(st, v->budget, holder, &net));
     if (net < amount || b.issued - b.released < amount)
-        return ivl_fail(IVL_E_CORRUPT, "released amount exceeds issued amount (budget %s)", v->budget);
+        return ivl_fail(IVL_E_CORRUPT, _("released amount exceeds issued amount (budget %s)"), v->budget);
     b.released += amount;
     v->released += amount;
     TRY(ivl_st_put_cap(st, v->budget, holder, net - amount));
@@ -142,18 +142,18 @@ static int release(struct ivl_state *st, struct ivl_voucher_rec *v, uint64_t amo
 static int rule_genesis(struct ivl_state *st, const struct ivl_entry *e, struct ivl_signers *who)
 {
     const struct ivl_genesis *g = &e->u.genesis;
-    if (e->seq != 0) return ivl_fail(IVL_E_GENESIS, "genesis may only be entry 0, not %llu",
+    if (e->seq != 0) return ivl_fail(IVL_E_GENESIS, _("genesis may only be entry 0, not %llu"),
                                      (unsigned long long)e->seq);
     if (e->n_sigs != 1 || strcmp(e->sigs[0].signer, g->authority))
-        return ivl_fail(IVL_E_KEY_ROLE, "genesis must be signed by the authority %s alone",
+        return ivl_fail(IVL_E_KEY_ROLE, _("genesis must be signed by the authority %s alone"),
                         g->authority);
     if (ivl_uscc_check(g->authority))
-        return ivl_fail(IVL_E_USCC_CHECK, "authority USCC %s: %s", g->authority,
+        return ivl_fail(IVL_E_USCC_CHECK, _("authority USCC %s: %s"), g->authority,
                         ivl_err_detail(IVL_E_USCC_CHECK));
     if (!ivl_note_name_valid(g->origin))
-        return ivl_fail(IVL_E_RULE, "the origin must be a signed-note key name (no spaces or '+')");
+        return ivl_fail(IVL_E_RULE, _("the origin must be a signed-note key name (no spaces or '+')"));
     if (!memcmp(g->pub, g->log_pub, IVL_PUB_LEN))
-        return ivl_fail(IVL_E_KEY_IN_USE, "the log key must differ from the authority's key");
+        return ivl_fail(IVL_E_KEY_IN_USE, _("the log key must differ from the authority's key"));
     who->n = 1;
     memcpy(who->pub[0], g->pub, IVL_PUB_LEN);
 
@@ -180,21 +180,21 @@ static int rule_party(struct ivl_state *st, const struct ivl_entry *e, struct iv
     TRY(one_signer(st, e, IVL_ROLE_AUTHORITY, who, NULL));
     int rc = ivl_uscc_check(p->uscc);
     if (rc == IVL_E_USCC_CHECK && !(p->flags & IVL_PARTY_USCC_UNCHECKED))
-        return ivl_fail(IVL_E_USCC_CHECK, "%s: %s (register it anyway with --uscc-unchecked)",
+        return ivl_fail(IVL_E_USCC_CHECK, _("%s: %s (register it anyway with --uscc-unchecked)"),
                         p->uscc, ivl_err_detail(rc));
     if (rc && rc != IVL_E_USCC_CHECK) return rc;
     rc = ivl_st_party(st, p->uscc, &old);
     if (rc == 0)
-        return ivl_fail(IVL_E_PARTY_EXISTS, "%s is already registered as %s (%s)", p->uscc,
+        return ivl_fail(IVL_E_PARTY_EXISTS, _("%s is already registered as %s (%s)"), p->uscc,
                         old.p.name, ivl_role_name(old.p.role));
     if (rc != IVL_E_NOT_FOUND) return rc;
     if (p->role != IVL_ROLE_SME && (p->n_related || p->group[0]))
-        return ivl_fail(IVL_E_ROLE, "only an sme has related parties or a group");
+        return ivl_fail(IVL_E_ROLE, _("only an sme has related parties or a group"));
     if (p->role != IVL_ROLE_PROVIDER && p->categories)
-        return ivl_fail(IVL_E_ROLE, "only a provider has service categories");
+        return ivl_fail(IVL_E_ROLE, _("only a provider has service categories"));
     for (uint32_t i = 0; i < p->n_related; i++)
         if (!strcmp(p->related[i], p->uscc))
-            return ivl_fail(IVL_E_RULE, "%s cannot be its own related party", p->uscc);
+            return ivl_fail(IVL_E_RULE, _("%s cannot be its own related party"), p->uscc);
     TRY(key_free(st, p->pub));
 
     struct ivl_party_rec rec = {0};
@@ -208,7 +208,7 @@ static int rule_party(struct ivl_state *st, const struct ivl_entry *e, struct iv
 static int existing_party(struct ivl_state *st, const char *uscc, struct ivl_party_rec *p)
 {
     int rc = ivl_st_party(st, uscc, p);
-    if (rc == IVL_E_NOT_FOUND) return ivl_fail(IVL_E_PARTY_UNKNOWN, "no party %s is registered", uscc);
+    if (rc == IVL_E_NOT_FOUND) return ivl_fail(IVL_E_PARTY_UNKNOWN, _("no party %s is registered"), uscc);
     return rc;
 }
 
@@ -218,9 +218,9 @@ static int rule_suspend(struct ivl_state *st, const struct ivl_entry *e, struct 
     TRY(one_signer(st, e, IVL_ROLE_AUTHORITY, who, NULL));
     TRY(existing_party(st, e->u.suspend.uscc, &p));
     if (p.status == IVL_PARTY_SUSPENDED)
-        return ivl_fail(IVL_E_PARTY_SUSPENDED, "%s (%s) is already suspended", p.p.uscc, p.p.name);
+        return ivl_fail(IVL_E_PARTY_SUSPENDED, _("%s (%s) is already suspended"), p.p.uscc, p.p.name);
     if (!strcmp(p.p.uscc, e->sigs[0].signer))
-        return ivl_fail(IVL_E_RULE, "an authority cannot suspend itself");
+        return ivl_fail(IVL_E_RULE, _("an authority cannot suspend itself"));
     p.status = IVL_PARTY_SUSPENDED;
     p.changed_seq = e->seq;
     return ivl_st_put_party(st, &p);
@@ -247,14 +247,12 @@ static int rule_budget(struct ivl_state *st, const struct ivl_entry *e, struct i
     struct ivl_budget_rec old;
     TRY(one_signer(st, e, IVL_ROLE_AUTHORITY, who, NULL));
     int rc = ivl_st_budget(st, b->budget, &old);
-    if (rc == 0) return ivl_fail(IVL_E_BUDGET_EXISTS, "budget %s already exists", b->budget);
+    if (rc == 0) return ivl_fail(IVL_E_BUDGET_EXISTS, _("budget %s already exists"), b->budget);
     if (rc != IVL_E_NOT_FOUND) return rc;
-    if (b->total == 0) return ivl_fail(IVL_E_BUDGET_PARAM, "budget total must be positive");
-    if (b->cap == 0) return ivl_fail(IVL_E_BUDGET_PARAM, "per-enterprise cap must be positive");
+    if (b->total == 0) return ivl_fail(IVL_E_BUDGET_PARAM, _("budget total must be positive"));
+    if (b->cap == 0) return ivl_fail(IVL_E_BUDGET_PARAM, _("per-enterprise cap must be positive"));
     if (b->ratio_bp == 0 || b->ratio_bp > 10000)
-        return ivl_fail(IVL_E_BUDGET_PARAM, "coverage ratio must be in (0, 100%%]");
-    if (b->until < e->appended_at)
-        return ivl_fail(IVL_E_BUDGET_PARAM, "budget end date is already past");
+        return ivl_fail(IVL_E_BUDGET_PARAM, _("coverage ratio must be in (0, 100%%]"));
     struct ivl_budget_rec rec = {0};
     rec.b = *b;
     rec.seq = e->seq;
@@ -271,30 +269,28 @@ static int rule_issue(struct ivl_state *st, const struct ivl_entry *e, struct iv
     uint64_t net;
     TRY(one_signer(st, e, IVL_ROLE_AUTHORITY, who, NULL));
     int rc = ivl_st_budget(st, is->budget, &b);
-    if (rc == IVL_E_NOT_FOUND) return ivl_fail(IVL_E_BUDGET_UNKNOWN, "no budget %s", is->budget);
+    if (rc == IVL_E_NOT_FOUND) return ivl_fail(IVL_E_BUDGET_UNKNOWN, _("no budget %s"), is->budget);
     if (rc) return rc;
     if (e->appended_at > b.b.until)
-        return ivl_fail(IVL_E_BUDGET_CLOSED, "budget %s ended; no more vouchers can be issued from it",
+        return ivl_fail(IVL_E_BUDGET_CLOSED, _("budget %s ended; no more vouchers can be issued from it"),
                         is->budget);
     TRY(receiver(st, is->holder, IVL_ROLE_SME, &p));
-    if (is->amount == 0) return ivl_fail(IVL_E_ZERO_AMOUNT, "voucher amount must be positive");
+    if (is->amount == 0) return ivl_fail(IVL_E_ZERO_AMOUNT, _("voucher amount must be positive"));
     uint64_t outstanding = b.issued - b.released;
     if (is->amount > b.b.total - outstanding)
-        return ivl_fail(IVL_E_OVER_BUDGET, "issue refused: %s exceeds the %s left in budget %s",
+        return ivl_fail(IVL_E_OVER_BUDGET, _("issue refused: %s exceeds the %s left in budget %s"),
                         fmt_amt(is->amount, a1), fmt_amt(b.b.total - outstanding, a2), is->budget);
     cap_holder(&p.p, holder, sizeof holder);
     TRY(ivl_st_cap(st, is->budget, holder, &net));
     if (net > b.b.cap || is->amount > b.b.cap - net)
         return ivl_fail(IVL_E_OVER_CAP,
-                        "issue refused: %s would bring %s%s to %s, over the cap of %s",
+                        _("issue refused: %s would bring %s%s to %s, over the cap of %s"),
                         fmt_amt(is->amount, a1), p.p.group[0] ? "group " : "",
                         p.p.group[0] ? p.p.group : p.p.uscc, fmt_amt(net + is->amount, a2),
                         fmt_amt(b.b.cap, a3));
     if (is->until > b.b.until)
-        return ivl_fail(IVL_E_VOUCHER_UNTIL, "voucher expiry is after the end of budget %s",
+        return ivl_fail(IVL_E_VOUCHER_UNTIL, _("voucher expiry is after the end of budget %s"),
                         is->budget);
-    if (is->until < e->appended_at)
-        return ivl_fail(IVL_E_VOUCHER_EXPIRED, "voucher expiry date is already past");
 
     struct ivl_voucher_rec v = {0};
     memcpy(v.id, e->id, IVL_ID_LEN);
@@ -323,12 +319,12 @@ static int check_category(const struct ivl_redeem *r, const struct ivl_budget_re
     uint8_t bl = b->b.categories, pl = prov->p.categories;
     if (!bl && !pl) return 0;
     if (!r->category)
-        return ivl_fail(IVL_E_CATEGORY, "a service category is required (--category)");
+        return ivl_fail(IVL_E_CATEGORY, _("a service category is required (--category)"));
     if (bl && !(bl & r->category))
-        return ivl_fail(IVL_E_CATEGORY, "budget %s does not fund category %s", b->b.budget,
+        return ivl_fail(IVL_E_CATEGORY, _("budget %s does not fund category %s"), b->b.budget,
                         ivl_category_name(r->category));
     if (pl && !(pl & r->category))
-        return ivl_fail(IVL_E_CATEGORY, "provider %s is not registered for category %s",
+        return ivl_fail(IVL_E_CATEGORY, _("provider %s is not registered for category %s"),
                         prov->p.uscc, ivl_category_name(r->category));
     return 0;
 }
@@ -346,10 +342,10 @@ static int check_contract(struct ivl_state *st, const struct ivl_redeem *r,
         return rc;
     } else if (strcmp(c->sme, r->sme)) {
         return ivl_fail(IVL_E_CONTRACT_OTHER_SME,
-                        "redeem refused: this contract was already used by enterprise %s", c->sme);
+                        _("redeem refused: this contract was already used by enterprise %s"), c->sme);
     } else if (c->contract_amount != r->contract_amount) {
         return ivl_fail(IVL_E_CONTRACT_AMOUNT,
-                        "redeem refused: this contract was redeemed before with amount %s, not %s",
+                        _("redeem refused: this contract was redeemed before with amount %s, not %s"),
                         fmt_amt(c->contract_amount, a1), fmt_amt(r->contract_amount, a2));
     }
     /* ≤ 1e11 fen × ≤ 1e4: fits in 64 bits; rounds down to the fen. */
@@ -357,8 +353,8 @@ static int check_contract(struct ivl_state *st, const struct ivl_redeem *r,
     ivl_percent_format(b->b.ratio_bp, pct, sizeof pct);
     if (c->redeemed > limit || r->amount > limit - c->redeemed)
         return ivl_fail(IVL_E_OVER_RATIO,
-                        "redeem refused: %s would bring vouchers on this contract to %s, over "
-                        "%s of %s (at most %s)",
+                        _("redeem refused: %s would bring vouchers on this contract to %s, over "
+                        "%s of %s (at most %s)"),
                         fmt_amt(r->amount, a1), fmt_amt(c->redeemed + r->amount, a2),
                         pct, fmt_amt(r->contract_amount, a3), fmt_amt(limit, a4));
     return 0;
@@ -373,32 +369,32 @@ static int rule_redeem(struct ivl_state *st, const struct ivl_entry *e, struct i
     struct ivl_contract_rec c;
     char a1[24], a2[24], idb[37];
     if (e->n_sigs != 2)
-        return ivl_fail(IVL_E_KEY_ROLE, "redeem needs the enterprise's and the provider's signature");
+        return ivl_fail(IVL_E_KEY_ROLE, _("redeem needs the enterprise's and the provider's signature"));
     who->n = 2;
     TRY(signer(st, e, 0, r->sme, IVL_ROLE_SME, who, &sme));
     TRY(signer(st, e, 1, r->provider, IVL_ROLE_PROVIDER, who, &prov));
     int rc = ivl_st_voucher(st, r->voucher, &v);
     if (rc == IVL_E_NOT_FOUND)
-        return ivl_fail(IVL_E_VOUCHER_UNKNOWN, "no voucher %s", fmt_id(r->voucher, idb));
+        return ivl_fail(IVL_E_VOUCHER_UNKNOWN, _("no voucher %s"), fmt_id(r->voucher, idb));
     if (rc) return rc;
     if (strcmp(v.holder, r->sme))
-        return ivl_fail(IVL_E_NOT_HOLDER, "voucher %s is held by %s, not %s",
+        return ivl_fail(IVL_E_NOT_HOLDER, _("voucher %s is held by %s, not %s"),
                         fmt_id(r->voucher, idb), v.holder, r->sme);
     if (v.status == IVL_V_REVOKED)
-        return ivl_fail(IVL_E_VOUCHER_REVOKED, "voucher %s is revoked", fmt_id(r->voucher, idb));
+        return ivl_fail(IVL_E_VOUCHER_REVOKED, _("voucher %s is revoked"), fmt_id(r->voucher, idb));
     if (v.status == IVL_V_EXPIRED || e->appended_at > v.until)
-        return ivl_fail(IVL_E_VOUCHER_EXPIRED, "voucher %s has expired", fmt_id(r->voucher, idb));
+        return ivl_fail(IVL_E_VOUCHER_EXPIRED, _("voucher %s has expired"), fmt_id(r->voucher, idb));
     for (uint32_t i = 0; i < sme.p.n_related; i++)
         if (!strcmp(sme.p.related[i], r->provider))
             return ivl_fail(IVL_E_RELATED,
-                            "redeem refused: provider %s (%s) is a related party of %s",
+                            _("redeem refused: provider %s (%s) is a related party of %s"),
                             r->provider, prov.p.name, r->sme);
     TRY(ivl_st_budget(st, v.budget, &b));
     TRY(check_category(r, &b, &prov));
     if (r->amount == 0 || r->contract_amount == 0)
-        return ivl_fail(IVL_E_ZERO_AMOUNT, "amount and contract amount must be positive");
+        return ivl_fail(IVL_E_ZERO_AMOUNT, _("amount and contract amount must be positive"));
     if (r->amount > v.remaining)
-        return ivl_fail(IVL_E_OVER_BALANCE, "redeem refused: %s exceeds the voucher's remaining %s (voucher %s)",
+        return ivl_fail(IVL_E_OVER_BALANCE, _("redeem refused: %s exceeds the voucher's remaining %s (voucher %s)"),
                         fmt_amt(r->amount, a1), fmt_amt(v.remaining, a2), fmt_id(r->voucher, idb));
     TRY(check_contract(st, r, &b, &c));
 
@@ -422,10 +418,10 @@ static int find_redemption(struct ivl_state *st, const uint8_t id[IVL_ID_LEN],
     char idb[37];
     int rc = ivl_st_redemption(st, id, r);
     if (rc == IVL_E_NOT_FOUND)
-        return ivl_fail(IVL_E_REDEMPTION_UNKNOWN, "no redemption %s", fmt_id(id, idb));
+        return ivl_fail(IVL_E_REDEMPTION_UNKNOWN, _("no redemption %s"), fmt_id(id, idb));
     if (rc) return rc;
     if (r->status == IVL_R_CANCELLED)
-        return ivl_fail(IVL_E_REDEMPTION_CANCELLED, "redemption %s was cancelled", fmt_id(id, idb));
+        return ivl_fail(IVL_E_REDEMPTION_CANCELLED, _("redemption %s was cancelled"), fmt_id(id, idb));
     return 0;
 }
 
@@ -439,7 +435,7 @@ static int rule_cancel(struct ivl_state *st, const struct ivl_entry *e, struct i
     TRY(one_signer(st, e, IVL_ROLE_AUTHORITY, who, NULL));
     TRY(find_redemption(st, e->u.target.target, &r));
     if (memcmp(r.claim, zero_id, IVL_ID_LEN))
-        return ivl_fail(IVL_E_REDEMPTION_CLAIMED, "redemption %s already has claim %s",
+        return ivl_fail(IVL_E_REDEMPTION_CLAIMED, _("redemption %s already has claim %s"),
                         fmt_id(r.id, idb), fmt_id(r.claim, idc));
     TRY(ivl_st_voucher(st, r.r.voucher, &v));
     TRY(ivl_st_contract(st, r.r.contract, &c));
@@ -468,13 +464,13 @@ static int rule_claim(struct ivl_state *st, const struct ivl_entry *e, struct iv
     TRY(one_signer(st, e, IVL_ROLE_PROVIDER, who, NULL));
     TRY(find_redemption(st, e->u.claim.redemption, &r));
     if (strcmp(r.r.provider, e->sigs[0].signer))
-        return ivl_fail(IVL_E_NOT_PROVIDER, "redemption %s was made with provider %s, not %s",
+        return ivl_fail(IVL_E_NOT_PROVIDER, _("redemption %s was made with provider %s, not %s"),
                         fmt_id(r.id, idb), r.r.provider, e->sigs[0].signer);
     if (memcmp(r.claim, zero_id, IVL_ID_LEN))
-        return ivl_fail(IVL_E_REDEMPTION_CLAIMED, "redemption %s already has claim %s",
+        return ivl_fail(IVL_E_REDEMPTION_CLAIMED, _("redemption %s already has claim %s"),
                         fmt_id(r.id, idb), fmt_id(r.claim, idc));
     if (e->u.claim.amount != r.r.amount)
-        return ivl_fail(IVL_E_CLAIM_AMOUNT, "claim of %s must equal the redeemed %s",
+        return ivl_fail(IVL_E_CLAIM_AMOUNT, _("claim of %s must equal the redeemed %s"),
                         fmt_amt(e->u.claim.amount, a1), fmt_amt(r.r.amount, a2));
     TRY(ivl_st_voucher(st, r.r.voucher, &v));
     TRY(ivl_st_budget(st, v.budget, &b));
@@ -504,10 +500,10 @@ static int claim_in(struct ivl_state *st, const struct ivl_entry *e, int want,
     struct ivl_voucher_rec v;
     int rc = ivl_st_claim(st, e->u.target.target, c);
     if (rc == IVL_E_NOT_FOUND)
-        return ivl_fail(IVL_E_CLAIM_UNKNOWN, "no claim %s", fmt_id(e->u.target.target, idb));
+        return ivl_fail(IVL_E_CLAIM_UNKNOWN, _("no claim %s"), fmt_id(e->u.target.target, idb));
     if (rc) return rc;
     if (c->status != want)
-        return ivl_fail(IVL_E_CLAIM_STATE, "%s refused: claim %s is %s, not %s",
+        return ivl_fail(IVL_E_CLAIM_STATE, _("%s refused: claim %s is %s, not %s"),
                         ivl_type_name(e->type), fmt_id(c->id, idb),
                         ivl_claim_status_name(c->status), ivl_claim_status_name(want));
     TRY(ivl_st_voucher(st, c->voucher, &v));
@@ -570,10 +566,10 @@ static int rule_revoke(struct ivl_state *st, const struct ivl_entry *e, struct i
     TRY(one_signer(st, e, IVL_ROLE_AUTHORITY, who, NULL));
     int rc = ivl_st_voucher(st, e->u.target.target, &v);
     if (rc == IVL_E_NOT_FOUND)
-        return ivl_fail(IVL_E_VOUCHER_UNKNOWN, "no voucher %s", fmt_id(e->u.target.target, idb));
+        return ivl_fail(IVL_E_VOUCHER_UNKNOWN, _("no voucher %s"), fmt_id(e->u.target.target, idb));
     if (rc) return rc;
     if (v.status == IVL_V_REVOKED)
-        return ivl_fail(IVL_E_ALREADY_REVOKED, "voucher %s is already revoked", fmt_id(v.id, idb));
+        return ivl_fail(IVL_E_ALREADY_REVOKED, _("voucher %s is already revoked"), fmt_id(v.id, idb));
     uint64_t amount = v.remaining;
     v.remaining = 0;
     v.status = IVL_V_REVOKED;
@@ -608,7 +604,7 @@ int ivl_rules_expirable(struct ivl_state *st, int64_t at, struct ivl_expired **l
             if (!nl) {
                 mdb_cursor_close(cur);
                 free(*list);
-                return ivl_fail(IVL_E_NOMEM, "out of memory");
+                return ivl_fail(IVL_E_NOMEM, _("out of memory"));
             }
             *list = nl;
         }
@@ -632,14 +628,14 @@ static int rule_expire(struct ivl_state *st, const struct ivl_entry *e, struct i
     TRY(ivl_rules_expirable(st, e->appended_at, &want, &n));
     int rc = 0;
     if (n == 0)
-        rc = ivl_fail(IVL_E_NOTHING_TO_EXPIRE, "no voucher is past its expiry with money left");
+        rc = ivl_fail(IVL_E_NOTHING_TO_EXPIRE, _("no voucher is past its expiry with money left"));
     else if (n != e->u.expire.n)
-        rc = ivl_fail(IVL_E_EXPIRE_LIST, "%u vouchers are past expiry, the entry lists %u", n,
+        rc = ivl_fail(IVL_E_EXPIRE_LIST, _("%u vouchers are past expiry, the entry lists %u"), n,
                       e->u.expire.n);
     for (uint32_t i = 0; !rc && i < n; i++)
         if (memcmp(want[i].voucher, e->u.expire.list[i].voucher, IVL_ID_LEN) ||
             want[i].amount != e->u.expire.list[i].amount)
-            rc = ivl_fail(IVL_E_EXPIRE_LIST, "expiry list differs at voucher %s",
+            rc = ivl_fail(IVL_E_EXPIRE_LIST, _("expiry list differs at voucher %s"),
                           fmt_id(want[i].voucher, idb));
     for (uint32_t i = 0; !rc && i < n; i++) {
         struct ivl_voucher_rec v;
@@ -669,17 +665,17 @@ static int rule_attest(struct ivl_state *st, const struct ivl_entry *e, struct i
     char text[512];
     TRY(one_signer(st, e, IVL_ROLE_AUDITOR, who, &aud));
     if (a->size == 0 || a->size > e->seq)
-        return ivl_fail(IVL_E_ATTEST_MISMATCH, "attested size %llu is not in the log (size %llu)",
+        return ivl_fail(IVL_E_ATTEST_MISMATCH, _("attested size %llu is not in the log (size %llu)"),
                         (unsigned long long)a->size, (unsigned long long)e->seq);
     TRY(ivl_merkle_root(st, node_get, a->size, root));
     if (memcmp(root, a->root, IVL_HASHLEN))
-        return ivl_fail(IVL_E_ATTEST_MISMATCH, "attested root is not the log's root at size %llu",
+        return ivl_fail(IVL_E_ATTEST_MISMATCH, _("attested root is not the log's root at size %llu"),
                         (unsigned long long)a->size);
     /* The cosignature is a signed-note signature of the checkpoint text by the
      * auditor's key: Ed25519 over the text bytes. */
     TRY(ivl_checkpoint_format(st->origin, a->size, a->root, text, sizeof text));
     if (crypto_sign_verify_detached(a->note_sig, (const uint8_t *)text, strlen(text), aud.p.pub))
-        return ivl_fail(IVL_E_BAD_SIG, "the auditor's checkpoint signature does not verify");
+        return ivl_fail(IVL_E_BAD_SIG, _("the auditor's checkpoint signature does not verify"));
     return 0;
 }
 
@@ -701,18 +697,18 @@ int ivl_rules_apply(struct ivl_state *st, const struct ivl_entry *e, struct ivl_
     uint64_t seq;
     uint8_t type;
     memset(who, 0, sizeof *who);
-    if (e->type < 1 || e->type > IVL_T_MAX) return ivl_fail(IVL_E_DECODE, "unknown entry type");
+    if (e->type < 1 || e->type > IVL_T_MAX) return ivl_fail(IVL_E_DECODE, _("unknown entry type"));
     if (e->type != IVL_T_GENESIS && e->seq == 0)
-        return ivl_fail(IVL_E_GENESIS, "the first entry must be genesis");
+        return ivl_fail(IVL_E_GENESIS, _("the first entry must be genesis"));
     if (e->signed_at > e->appended_at + IVL_SIGN_SKEW)
-        return ivl_fail(IVL_E_TIME, "entry is signed in the future (more than %d s ahead)",
+        return ivl_fail(IVL_E_TIME, _("entry is signed in the future (more than %d s ahead)"),
                         IVL_SIGN_SKEW);
     if (!memcmp(e->id, zero_id, IVL_ID_LEN))
-        return ivl_fail(IVL_E_RULE, "an entry id may not be all zero");
+        return ivl_fail(IVL_E_RULE, _("an entry id may not be all zero"));
     int rc = ivl_st_id(st, e->id, &seq, &type);
     if (rc == 0) {
         char idb[37];
-        return ivl_fail(IVL_E_DUP_ID, "id %s is already used by entry %llu (%s)",
+        return ivl_fail(IVL_E_DUP_ID, _("id %s is already used by entry %llu (%s)"),
                         fmt_id(e->id, idb), (unsigned long long)seq, ivl_type_name(type));
     }
     if (rc != IVL_E_NOT_FOUND) return rc;

@@ -25,8 +25,10 @@ refuse 2 bad_amount budget open B0 --total -1 --cap 10 --ratio 50 --until 2026-1
 refuse 2 bad_amount budget open B0 --total 1000000000.01 --cap 10 --ratio 50 --until 2026-12-31 --key auth.key
 refuse 2 bad_amount budget open B0 --total 1.001 --cap 10 --ratio 50 --until 2026-12-31 --key auth.key
 refuse 2 usage budget open B0 --total 10 --cap 10 --ratio 50 --key auth.key
-# end date already past (dates mean the end of that day, UTC+8)
-refuse 1 bad_budget budget open B0 --total 10 --cap 10 --ratio 50 --until 2026-02-28 --key auth.key
+# an end date already past is not a rule of its own (SPEC §3): the budget
+# opens, and nothing can be issued from it (budget_closed)
+"$IVL" -L "$L" budget open BPAST --total 10 --cap 10 --ratio 50 --until 2026-02-28 --key auth.key >/dev/null
+refuse 1 budget_closed issue --budget BPAST --to "$S1" --amount 1 --key auth.key
 # the wrong role's key, an unregistered key: key errors
 refuse 5 key_not_valid budget open B0 --total 10 --cap 10 --ratio 50 --until 2026-12-31 --key fin.key
 key stranger
@@ -109,7 +111,9 @@ refuse 5 key_not_valid issue --budget C2 --to "$S2" --amount 1 --key fin.key
 
 note "voucher expiry against the budget end"
 refuse 1 voucher_outlives_budget issue --budget C2 --to "$S2" --amount 1 --until 2026-07-01 --key auth.key
-refuse 1 voucher_expired issue --budget C2 --to "$S2" --amount 1 --until 2026-02-28 --key auth.key
+# an expiry already past is no rule of its own (SPEC §3): the voucher is born expired
+VX=$(issue C2 "$S2" 1 --until 2026-02-28)
+eq "$(vch "$VX" status)" "expired" "a voucher issued with a past expiry is expired"
 VE=$(issue C2 "$S2" 1 --until 2026-06-30) # exactly the budget end
 eq "$(vch "$VE" until)" "2026-06-30T23:59:59+08:00" "voucher until = budget end"
 VD=$(issue C2 "$S2" 1) # the default is the budget end
@@ -138,7 +142,7 @@ issue C2 "$S3" 1 >/dev/null
 note "budget list and show agree"
 ivj budget list >"$W/list.json"
 eq "$("$PY" -c 'import json,sys; print(sorted(b["id"] for b in json.load(open(sys.argv[1]))))' "$W/list.json")" \
-    "['B', 'B100', 'C', 'C2', 'E']" "budget list"
+    "['B', 'B100', 'BPAST', 'C', 'C2', 'E']" "budget list"
 eq "$(bud E issued)" "10.00" "E issued"
 refuse 2 not_found budget show NOPE
 
