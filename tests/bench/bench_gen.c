@@ -246,7 +246,10 @@ static int cmd_flow(int argc, char **argv)
         if (strncmp(rec.holder, "91140521MA", 10)) continue;
         if (nv == capv) vs = realloc(vs, (capv *= 2) * sizeof *vs);
         memcpy(vs[nv].id, rec.id, IVL_ID_LEN);
-        vs[nv].sme = (unsigned)strtoul(rec.holder + 10, NULL, 10) % nsme;
+        char digits[8];
+        memcpy(digits, rec.holder + 10, 7); /* the 7-digit index, not the check character */
+        digits[7] = 0;
+        vs[nv].sme = (unsigned)strtoul(digits, NULL, 10) % nsme;
         vs[nv].remaining = rec.remaining;
         nv++;
     }

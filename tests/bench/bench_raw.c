@@ -2,7 +2,9 @@
  * bench_raw.c - the raw limits of this machine that ivl's figures are
  * compared with (tests/bench/, not part of the product):
  *
- *   - libsodium Ed25519 sign/s and verify/s on 1 thread and on JOBS threads;
+ *   - libsodium Ed25519 sign/s and verify/s on 1 thread and on JOBS threads,
+ *     and per CPU second (a figure that other load on the machine does not
+ *     change much);
  *   - one durable LMDB commit (a small write transaction, synced), median;
  *   - LMDB batched puts/s: one transaction, many puts of ivl-like sizes
  *     (per entry: leaf 8 B key -> LEAF B, id 16 B -> 9 B, Merkle node
@@ -11,7 +13,8 @@
  *   bench_raw DIR [JOBS] [SECONDS] [MSGLEN] [LEAF]
  *
  * DIR is an empty scratch directory on the disk under test (made if
- * missing; its files are removed at the end). Prints one JSON object.
+ * missing; its files are removed at the end); "-" measures Ed25519 only.
+ * Prints one JSON object.
  */
 #include <errno.h>
 #include <lmdb.h>
@@ -44,49 +47,70 @@ struct ed {
     double seconds;
     size_t msglen;
     unsigned long long count;
+    double cpu; /* CPU seconds the thread used */
 };
+
+static double cpu_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A pool of distinct keys, messages and signatures, so that the loop sees
+ * what a ledger's replay sees: a different key and message every time. */
+#define POOL 256
 
 static void *ed_loop(void *arg)
 {
     struct ed *e = arg;
-    uint8_t pk[32], sk[64], sig[64];
-    uint8_t *msg = malloc(e->msglen);
-    randombytes_buf(msg, e->msglen);
-    crypto_sign_keypair(pk, sk);
-    crypto_sign_detached(sig, NULL, msg, e->msglen, sk);
-    double end = now_s() + e->seconds;
+    uint8_t(*pk)[32] = malloc(POOL * 32), (*sk)[64] = malloc(POOL * 64),
+    (*sig)[64] = malloc(POOL * 64);
+    uint8_t *msg = malloc(POOL * e->msglen);
+    randombytes_buf(msg, POOL * e->msglen);
+    for (int i = 0; i < POOL; i++) {
+        crypto_sign_keypair(pk[i], sk[i]);
+        crypto_sign_detached(sig[i], NULL, msg + i * e->msglen, e->msglen, sk[i]);
+    }
+    double end = now_s() + e->seconds, c0 = cpu_s();
     unsigned long long n = 0;
     while (now_s() < end) {
         for (int i = 0; i < 64; i++) {
+            int k = (int)((n + (unsigned)i) % POOL);
             if (e->verify) {
-                if (crypto_sign_verify_detached(sig, msg, e->msglen, pk)) die("verify", 0);
+                if (crypto_sign_verify_detached(sig[k], msg + k * e->msglen, e->msglen, pk[k]))
+                    die("verify", 0);
             } else {
-                msg[0] = (uint8_t)i; /* a different message each time */
-                crypto_sign_detached(sig, NULL, msg, e->msglen, sk);
+                crypto_sign_detached(sig[k], NULL, msg + k * e->msglen, e->msglen, sk[k]);
             }
         }
         n += 64;
     }
     e->count = n;
-    free(msg);
+    e->cpu = cpu_s() - c0;
+    free(msg), free(pk), free(sk), free(sig);
     return NULL;
 }
 
-/* Operations per second summed over `threads` threads running for `seconds`. */
-static double ed_rate(int verify, unsigned threads, double seconds, size_t msglen)
+/* Operations per second summed over `threads` threads running for `seconds`;
+ * *per_cpu: operations per CPU second (independent of other load). */
+static double ed_rate(int verify, unsigned threads, double seconds, size_t msglen, double *per_cpu)
 {
     pthread_t th[256];
     struct ed e[256];
     double t0 = now_s();
     for (unsigned i = 0; i < threads; i++) {
-        e[i] = (struct ed){verify, seconds, msglen, 0};
+        e[i] = (struct ed){verify, seconds, msglen, 0, 0};
         if (pthread_create(&th[i], NULL, ed_loop, &e[i])) die("pthread_create", 0);
     }
     unsigned long long total = 0;
+    double cpu = 0;
     for (unsigned i = 0; i < threads; i++) {
         pthread_join(th[i], NULL);
         total += e[i].count;
+        cpu += e[i].cpu;
     }
+    if (per_cpu) *per_cpu = cpu > 0 ? (double)total / cpu : 0;
     return (double)total / (now_s() - t0);
 }
 
@@ -173,10 +197,18 @@ int main(int argc, char **argv)
     size_t msglen = argc > 4 ? (size_t)atol(argv[4]) : 200;
     size_t leaflen = argc > 5 ? (size_t)atol(argv[5]) : 300;
     if (jobs > 256) jobs = 256;
+    double sign_cpu, ver_cpu;
+    double sign1 = ed_rate(0, 1, secs, msglen, &sign_cpu), signN = ed_rate(0, jobs, secs, msglen, NULL);
+    double ver1 = ed_rate(1, 1, secs, msglen, &ver_cpu), verN = ed_rate(1, jobs, secs, msglen, NULL);
+    printf("{\"jobs\":%u,\"msg_bytes\":%zu,\"ed25519_sign_1\":%.1f,\"ed25519_sign_all\":%.1f,"
+           "\"ed25519_verify_1\":%.1f,\"ed25519_verify_all\":%.1f,"
+           "\"ed25519_sign_per_cpu_s\":%.1f,\"ed25519_verify_per_cpu_s\":%.1f",
+           jobs, msglen, sign1, signN, ver1, verN, sign_cpu, ver_cpu);
+    if (!strcmp(dir, "-")) {
+        printf("}\n");
+        return 0;
+    }
     if (mkdir(dir, 0700) && errno != EEXIST) die(dir, 0);
-
-    double sign1 = ed_rate(0, 1, secs, msglen), signN = ed_rate(0, jobs, secs, msglen);
-    double ver1 = ed_rate(1, 1, secs, msglen), verN = ed_rate(1, jobs, secs, msglen);
 
     /* One durable commit: a write transaction with one entry's records (and a
      * head and a checkpoint signature, as an ivl append writes), synced. */
@@ -223,12 +255,10 @@ int main(int argc, char **argv)
     rm_env(dir);
     free(leaf);
 
-    printf("{\"jobs\":%u,\"msg_bytes\":%zu,\"ed25519_sign_1\":%.1f,\"ed25519_sign_all\":%.1f,"
-           "\"ed25519_verify_1\":%.1f,\"ed25519_verify_all\":%.1f,"
-           "\"lmdb_commit_median_s\":%.6f,\"lmdb_commit_p90_s\":%.6f,"
+    printf(",\"lmdb_commit_median_s\":%.6f,\"lmdb_commit_p90_s\":%.6f,"
            "\"lmdb_batch_entries\":%llu,\"lmdb_batch_puts\":%llu,\"lmdb_batch_put_s\":%.6f,"
            "\"lmdb_batch_commit_s\":%.6f,\"lmdb_puts_per_s\":%.1f,\"lmdb_entries_per_s\":%.1f}\n",
-           jobs, msglen, sign1, signN, ver1, verN, commit_med, commit_p90,
+           commit_med, commit_p90,
            (unsigned long long)entries, (unsigned long long)(4 * entries), b - a, c - b,
            (double)(4 * entries) / (c - a), (double)entries / (c - a));
     return 0;

@@ -26,7 +26,8 @@ static void request_round_trip(struct ivl_entry *e, const uint8_t *body, size_t 
     memcpy(e->sigs[0].signer, "91140521MA00000018", IVL_USCC_LEN);
     memset(e->sigs[0].sig, 0xa5, sizeof e->sigs[0].sig);
     int rc = ivl_request_format("fuzz.example/ivl", e, &text);
-    FUZZ_CHECK(rc == 0, "a decoded redemption cannot be formatted as a request: %s", ivl_err_detail(rc));
+    FUZZ_CHECK(rc == 0, "a decoded redemption cannot be formatted as a request: %s",
+               ivl_err_detail(rc));
     rc = ivl_request_parse(text, strlen(text), &back, origin);
     FUZZ_CHECK(rc == 0, "a formatted request does not parse: %s\n%s", ivl_err_detail(rc), text);
     FUZZ_CHECK(!strcmp(origin, "fuzz.example/ivl") && back.n_sigs == 1 &&

@@ -28,7 +28,8 @@ static void put(char **p, size_t *len, size_t *cap, const char *s, size_t n)
 static void put_field(char **p, size_t *len, size_t *cap, const char *f)
 {
     put(p, len, cap, "\"", 1);
-    for (; *f; f++) put(p, len, cap, *f == '"' ? "\"\"" : f, *f == '"' ? 2 : 1);
+    for (; *f; f++)
+        put(p, len, cap, *f == '"' ? "\"\"" : f, *f == '"' ? 2 : 1);
     put(p, len, cap, "\"", 1);
 }
 
@@ -51,11 +52,14 @@ static char *write_csv(const struct ivl_csv *c, size_t *len)
 static void check_table(const struct ivl_csv *c, size_t size)
 {
     size_t nr = ivl_csv_nrows(c), nc = ivl_csv_ncols(c);
-    FUZZ_CHECK(nc >= 1 && nc <= IVL_CSV_MAX_COLS && nr <= IVL_CSV_MAX_ROWS, "table is %zu x %zu", nr, nc);
+    FUZZ_CHECK(nc >= 1 && nc <= IVL_CSV_MAX_COLS && nr <= IVL_CSV_MAX_ROWS, "table is %zu x %zu",
+               nr, nc);
     for (size_t k = 0; k < nc; k++) {
         const char *h = ivl_csv_header(c, k);
-        FUZZ_CHECK(h && *h && ivl_utf8_valid(h, strlen(h)), "header %zu is missing, empty or not UTF-8", k);
-        FUZZ_CHECK(ivl_csv_col(c, h) == (int)k, "header %zu '%s' is found as column %d", k, h, ivl_csv_col(c, h));
+        FUZZ_CHECK(h && *h && ivl_utf8_valid(h, strlen(h)),
+                   "header %zu is missing, empty or not UTF-8", k);
+        FUZZ_CHECK(ivl_csv_col(c, h) == (int)k, "header %zu '%s' is found as column %d", k, h,
+                   ivl_csv_col(c, h));
     }
     FUZZ_CHECK(!ivl_csv_header(c, nc) && !ivl_csv_field(c, nr, 0) && !ivl_csv_field(c, 0, nc) &&
                    ivl_csv_line(c, nr) == 0,
@@ -63,7 +67,8 @@ static void check_table(const struct ivl_csv *c, size_t size)
     unsigned prev = 1;
     for (size_t r = 0; r < nr; r++) {
         unsigned line = ivl_csv_line(c, r);
-        FUZZ_CHECK(line > prev && line <= size + 1, "row %zu starts on line %u after line %u", r, line, prev);
+        FUZZ_CHECK(line > prev && line <= size + 1, "row %zu starts on line %u after line %u", r,
+                   line, prev);
         prev = line;
         for (size_t k = 0; k < nc; k++) {
             const char *f = ivl_csv_field(c, r, k);
@@ -88,7 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(!strcmp(ivl_csv_header(c, k), ivl_csv_header(c2, k)), "header %zu changed", k);
     for (size_t r = 0; r < ivl_csv_nrows(c); r++)
         for (size_t k = 0; k < ivl_csv_ncols(c); k++)
-            FUZZ_CHECK(!strcmp(ivl_csv_field(c, r, k), ivl_csv_field(c2, r, k)), "field %zu,%zu changed", r, k);
+            FUZZ_CHECK(!strcmp(ivl_csv_field(c, r, k), ivl_csv_field(c2, r, k)),
+                       "field %zu,%zu changed", r, k);
     ivl_csv_free(c2);
     free(text);
     ivl_csv_free(c);

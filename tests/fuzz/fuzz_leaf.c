@@ -19,8 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *body;
     size_t body_len;
     int located = ivl_leaf_body(data, size, &body, &body_len) == 0;
-    if (located) FUZZ_CHECK(body >= data && body_len <= size && (size_t)(body - data) <= size - body_len,
-                            "ivl_leaf_body points outside the leaf");
+    if (located)
+        FUZZ_CHECK(body >= data && body_len <= size && (size_t)(body - data) <= size - body_len,
+                   "ivl_leaf_body points outside the leaf");
     if (ivl_leaf_decode(data, size, &e)) return 0;
 
     struct ivl_buf b = {0};

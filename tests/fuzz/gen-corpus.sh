@@ -103,6 +103,15 @@ for line in open("export.jsonl"):
 PY
 cp r1.req "$C/request/two-sigs.req"
 cp r1-one-sig.req "$C/request/one-sig.req"
+# A request carrying an expiry body instead of a redemption (it leaked the
+# decoded list until 0cd74bb).
+/usr/bin/python3 - "$C" <<'PY'
+import base64, sys
+body = open(sys.argv[1] + "/body/22-expire", "rb").read()
+lines = open("r1-one-sig.req").read().split("\n")
+lines = ["body " + base64.b64encode(body).decode() if l.startswith("body ") else l for l in lines]
+open(sys.argv[1] + "/request/expire-body-leak.req", "w").write("\n".join(lines))
+PY
 cp parties.csv "$C/csv/parties.csv"
 cp vouchers.csv "$C/csv/vouchers.csv"
 printf '\xef\xbb\xbfa,b\r\n"x\r\ny",""\r\n\r\n' >"$C/csv/bom-crlf-quoted.csv"
@@ -146,7 +155,7 @@ for d in 2026-03-01 2000-01-01 2199-12-31 2028-02-29 2027-02-29 1999-12-31 2026-
 done
 for t in 2026-03-01T10:00:00+08:00 2026-03-01T02:00:00Z 2026-03-01t02:00:00z \
     2026-03-01T10:00:00.123456+08:00 0000-01-01T00:00:00-23:59 9999-12-31T23:59:59+23:59 \
-    2026-03-01T10:00:60+08:00 2026-03-01 10:00:00+08:00; do
+    2026-03-01T10:00:60+08:00 '2026-03-01 10:00:00+08:00'; do
     printf '%s' "$t" >"$C/time/$(printf '%s' "$t" | tr -c 'A-Za-z0-9.' _)"
 done
 for u in 11140521MB12345677 91140521MA00000018 91140521MA0000002B 12140000405000001F \
