@@ -1,10 +1,16 @@
 /*
- * sigbatch.c - Ed25519 signature checks in batches on worker threads (see
- * sigbatch.h). The messages of a batch live in one arena; signatures
- * are copied, so the caller's leaf bytes need not outlive the call.
+ * sigbatch.c - Ed25519 signature checks on worker threads, pipelined with
+ * the caller (see sigbatch.h).
+ *
+ * Two buffers: the caller fills one while `jobs` workers check the other, so
+ * the in-order work (rules, tree, state) and the signature checks overlap.
+ * A buffer holds the messages in one arena and copies of the signatures, so
+ * the caller's leaf bytes need not outlive ivl_sigbatch_add(). Small batches
+ * are checked on the caller's thread: threads cost more than a few checks.
  */
 #include "sigbatch.h"
 #include "err.h"
+#include "i18n.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -18,77 +24,151 @@
         if (rc_) return rc_;                                                                       \
     } while (0)
 
-#define BATCH 8192 /* signatures checked together */
+#define BATCH 4096     /* signatures per buffer */
+#define MAX_JOBS 64
+#define INLINE_BELOW 64 /* a final batch smaller than this is checked inline */
 
 struct sig_task {
     uint64_t seq;
     uint8_t sig[IVL_SIG_LEN];
     uint8_t pub[IVL_PUB_LEN];
-    size_t msg_off, msg_len; /* into the batch's message arena */
+    size_t msg_off, msg_len; /* into the buffer's message arena */
 };
 
-struct ivl_sigbatch {
+struct buffer {
     struct sig_task t[BATCH];
     size_t n;
     struct ivl_buf arena;
-    unsigned jobs;
-    uint64_t bad_seq; /* lowest failing seq or UINT64_MAX */
-    pthread_mutex_t mu;
 };
+
+struct ivl_sigbatch {
+    struct buffer buf[2];
+    int cur;          /* the buffer being filled */
+    int busy;         /* a buffer is being checked by the workers */
+    unsigned jobs;
+    unsigned started; /* worker threads running */
+    pthread_t th[MAX_JOBS];
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    uint64_t generation; /* bumped for each buffer handed to the workers */
+    unsigned pending;    /* workers still checking the busy buffer */
+    int quit;
+    uint64_t bad_seq; /* lowest failing entry seen, or UINT64_MAX */
+};
+
+static uint64_t check_slice(const struct buffer *bf, size_t from, size_t to)
+{
+    uint64_t bad = UINT64_MAX;
+    for (size_t i = from; i < to; i++) {
+        const struct sig_task *t = &bf->t[i];
+        if (t->seq < bad &&
+            crypto_sign_verify_detached(t->sig, bf->arena.p + t->msg_off, t->msg_len, t->pub))
+            bad = t->seq;
+    }
+    return bad;
+}
 
 struct worker {
     struct ivl_sigbatch *b;
-    size_t from, to;
+    unsigned index;
 };
 
-static void *check_range(void *arg)
+static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    uint64_t bad = UINT64_MAX;
-    for (size_t i = w->from; i < w->to; i++) {
-        struct sig_task *t = &w->b->t[i];
-        if (crypto_sign_verify_detached(t->sig, w->b->arena.p + t->msg_off, t->msg_len, t->pub) &&
-            t->seq < bad)
-            bad = t->seq;
+    struct ivl_sigbatch *b = w->b;
+    uint64_t seen = 0;
+    pthread_mutex_lock(&b->mu);
+    for (;;) {
+        while (!b->quit && b->generation == seen) pthread_cond_wait(&b->work, &b->mu);
+        if (b->quit) break;
+        seen = b->generation;
+        const struct buffer *bf = &b->buf[b->cur ^ 1];
+        size_t per = (bf->n + b->started - 1) / b->started;
+        size_t from = w->index * per, to = from + per;
+        if (from > bf->n) from = bf->n;
+        if (to > bf->n) to = bf->n;
+        pthread_mutex_unlock(&b->mu);
+        uint64_t bad = check_slice(bf, from, to);
+        pthread_mutex_lock(&b->mu);
+        if (bad < b->bad_seq) b->bad_seq = bad;
+        if (--b->pending == 0) pthread_cond_signal(&b->done);
     }
-    pthread_mutex_lock(&w->b->mu);
-    if (bad < w->b->bad_seq) w->b->bad_seq = bad;
-    pthread_mutex_unlock(&w->b->mu);
+    pthread_mutex_unlock(&b->mu);
     return NULL;
 }
 
-/* Checks the batch's signatures on b->jobs threads (this one included). */
-int ivl_sigbatch_flush(struct ivl_sigbatch *b)
+static int start_workers(struct ivl_sigbatch *b, struct worker *ws)
 {
-    pthread_t th[64];
-    struct worker w[64];
-    unsigned jobs = b->jobs > 64 ? 64 : b->jobs, started = 0;
-    if (b->arena.oom) return ivl_fail(IVL_E_NOMEM, "out of memory");
-    if (b->n == 0) return b->bad_seq == UINT64_MAX ? 0 : IVL_E_BAD_SIG;
-    if (b->n < 64) jobs = 1; /* threads cost more than a few checks */
-    size_t per = (b->n + jobs - 1) / jobs;
-    for (unsigned j = 0; j < jobs; j++) {
-        w[j].b = b;
-        w[j].from = j * per < b->n ? j * per : b->n;
-        w[j].to = (j + 1) * per < b->n ? (j + 1) * per : b->n;
+    for (unsigned j = 0; j < b->jobs; j++) {
+        ws[j].b = b;
+        ws[j].index = j;
+        if (pthread_create(&b->th[j], NULL, worker_main, &ws[j])) break;
+        b->started++;
     }
-    for (unsigned j = 1; j < jobs; j++)
-        if (w[j].from < w[j].to && !pthread_create(&th[j], NULL, check_range, &w[j])) started |= 1u << j;
-        else if (w[j].from < w[j].to) check_range(&w[j]);
-    check_range(&w[0]);
-    for (unsigned j = 1; j < jobs; j++)
-        if (started & (1u << j)) pthread_join(th[j], NULL);
-    b->n = 0;
-    b->arena.len = 0;
-    if (b->bad_seq != UINT64_MAX)
-        return ivl_fail(IVL_E_BAD_SIG, "entry %llu: a signature does not verify with the key valid "
-                                       "for its signer at that point of the log",
-                        (unsigned long long)b->bad_seq);
+    return b->started ? 0 : ivl_fail(IVL_E_NOMEM, _("cannot start signature-checking threads"));
+}
+
+/* Waits until the buffer being checked is done. Caller holds no lock. */
+static void wait_busy(struct ivl_sigbatch *b)
+{
+    pthread_mutex_lock(&b->mu);
+    while (b->busy && b->pending) pthread_cond_wait(&b->done, &b->mu);
+    b->busy = 0;
+    pthread_mutex_unlock(&b->mu);
+}
+
+static int bad_sig(const struct ivl_sigbatch *b)
+{
+    return ivl_fail(IVL_E_BAD_SIG,
+                    _("entry %llu: a signature does not verify with the key valid for its signer "
+                      "at that point of the log"),
+                    (unsigned long long)b->bad_seq);
+}
+
+struct ivl_sigbatch_ext {
+    struct ivl_sigbatch b;
+    struct worker ws[MAX_JOBS];
+};
+
+/* Hands the buffer being filled to the workers and switches buffers. */
+static int submit(struct ivl_sigbatch *b)
+{
+    struct buffer *bf = &b->buf[b->cur];
+    if (bf->arena.oom) return ivl_fail(IVL_E_NOMEM, _("out of memory"));
+    wait_busy(b);
+    if (b->bad_seq != UINT64_MAX) return bad_sig(b);
+    if (!b->started) TRY(start_workers(b, ((struct ivl_sigbatch_ext *)b)->ws));
+    pthread_mutex_lock(&b->mu);
+    b->cur ^= 1; /* workers read buf[cur ^ 1] */
+    b->busy = 1;
+    b->pending = b->started;
+    b->generation++;
+    pthread_cond_broadcast(&b->work);
+    pthread_mutex_unlock(&b->mu);
+    b->buf[b->cur].n = 0;
+    b->buf[b->cur].arena.len = 0;
     return 0;
 }
 
+int ivl_sigbatch_flush(struct ivl_sigbatch *b)
+{
+    struct buffer *bf = &b->buf[b->cur];
+    if (bf->n >= INLINE_BELOW || (bf->n && b->busy)) {
+        TRY(submit(b));
+    } else if (bf->n) {
+        if (bf->arena.oom) return ivl_fail(IVL_E_NOMEM, _("out of memory"));
+        uint64_t bad = check_slice(bf, 0, bf->n);
+        if (bad < b->bad_seq) b->bad_seq = bad;
+        bf->n = 0;
+        bf->arena.len = 0;
+    }
+    wait_busy(b);
+    return b->bad_seq == UINT64_MAX ? 0 : bad_sig(b);
+}
+
 int ivl_sigbatch_add(struct ivl_sigbatch *b, const char *origin, const struct ivl_entry *e,
-                      const struct ivl_signers *who, const uint8_t *leaf, size_t len)
+                     const struct ivl_signers *who, const uint8_t *leaf, size_t len)
 {
     const uint8_t *body;
     size_t body_len;
@@ -96,27 +176,34 @@ int ivl_sigbatch_add(struct ivl_sigbatch *b, const char *origin, const struct iv
     /* Signatures sit at the end of the leaf: 1 count byte, then (uscc, sig) pairs. */
     const uint8_t *sigs = body + body_len + 1;
     for (uint32_t i = 0; i < who->n; i++) {
-        if (b->n == BATCH) TRY(ivl_sigbatch_flush(b));
-        struct sig_task *t = &b->t[b->n++];
+        struct buffer *bf = &b->buf[b->cur];
+        if (bf->n == BATCH) {
+            TRY(submit(b));
+            bf = &b->buf[b->cur];
+        }
+        struct sig_task *t = &bf->t[bf->n++];
         t->seq = e->seq;
         memcpy(t->sig, sigs + i * (IVL_USCC_LEN + IVL_SIG_LEN) + IVL_USCC_LEN, IVL_SIG_LEN);
         memcpy(t->pub, who->pub[i], IVL_PUB_LEN);
-        t->msg_off = b->arena.len;
-        TRY(ivl_sig_message(origin, body, body_len, &b->arena));
-        t->msg_len = b->arena.len - t->msg_off;
+        t->msg_off = bf->arena.len;
+        TRY(ivl_sig_message(origin, body, body_len, &bf->arena));
+        t->msg_len = bf->arena.len - t->msg_off;
     }
     return 0;
 }
 
-
 int ivl_sigbatch_new(unsigned jobs, struct ivl_sigbatch **out)
 {
-    struct ivl_sigbatch *b = calloc(1, sizeof *b);
-    if (!b) return ivl_fail(IVL_E_NOMEM, "out of memory");
+    struct ivl_sigbatch_ext *x = calloc(1, sizeof *x);
+    if (!x) return ivl_fail(IVL_E_NOMEM, _("out of memory"));
+    struct ivl_sigbatch *b = &x->b;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     b->jobs = jobs ? jobs : (unsigned)(cores > 0 ? cores : 1);
+    if (b->jobs > MAX_JOBS) b->jobs = MAX_JOBS;
     b->bad_seq = UINT64_MAX;
     pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->work, NULL);
+    pthread_cond_init(&b->done, NULL);
     *out = b;
     return 0;
 }
@@ -124,9 +211,17 @@ int ivl_sigbatch_new(unsigned jobs, struct ivl_sigbatch **out)
 void ivl_sigbatch_free(struct ivl_sigbatch *b)
 {
     if (!b) return;
-    ivl_buf_free(&b->arena);
+    wait_busy(b);
+    pthread_mutex_lock(&b->mu);
+    b->quit = 1;
+    pthread_cond_broadcast(&b->work);
+    pthread_mutex_unlock(&b->mu);
+    for (unsigned j = 0; j < b->started; j++) pthread_join(b->th[j], NULL);
+    for (int i = 0; i < 2; i++) ivl_buf_free(&b->buf[i].arena);
     pthread_mutex_destroy(&b->mu);
-    free(b);
+    pthread_cond_destroy(&b->work);
+    pthread_cond_destroy(&b->done);
+    free((struct ivl_sigbatch_ext *)b);
 }
 
 uint64_t ivl_sigbatch_bad(const struct ivl_sigbatch *b)

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define TRY(x)                                                                                     \
@@ -57,7 +58,7 @@ static int replay_open(struct replay *r, const char *tmpdir)
     snprintf(r->dir, sizeof r->dir, "%s/ivl-verify-XXXXXX", tmpdir ? tmpdir : "/tmp");
     if (!mkdtemp(r->dir)) {
         r->dir[0] = 0;
-        return ivl_fail(IVL_E_IO, "cannot make a replay directory in %s", tmpdir ? tmpdir : "/tmp");
+        return ivl_fail(IVL_E_IO, _("cannot make a replay directory in %s"), tmpdir ? tmpdir : "/tmp");
     }
     int rc = mdb_env_create(&r->env);
     if (!rc) rc = mdb_env_set_maxdbs(r->env, IVL_DB_COUNT + 2);
@@ -67,14 +68,14 @@ static int replay_open(struct replay *r, const char *tmpdir)
     for (int i = 0; !rc && i < IVL_DB_COUNT; i++)
         rc = mdb_dbi_open(txn, ivl_db_names[i], MDB_CREATE, &r->dbi[i]);
     if (!rc) rc = mdb_txn_commit(txn);
-    return rc ? ivl_st_mdb_err(rc, "replay environment") : 0;
+    return rc ? ivl_st_mdb_err(rc, _("replay environment")) : 0;
 }
 
 static int replay_begin(struct replay *r, struct ivl_state *st, const char *origin)
 {
     memset(st, 0, sizeof *st);
     int rc = mdb_txn_begin(r->env, NULL, 0, &st->txn);
-    if (rc) return ivl_st_mdb_err(rc, "replay environment");
+    if (rc) return ivl_st_mdb_err(rc, _("replay environment"));
     memcpy(st->dbi, r->dbi, sizeof st->dbi);
     snprintf(st->origin, sizeof st->origin, "%s", origin);
     return 0;
@@ -86,10 +87,22 @@ static int replay_begin(struct replay *r, struct ivl_state *st, const char *orig
  * memory of a verification stays bounded whatever the size of the log. */
 static void drop_map(MDB_env *env)
 {
-    MDB_envinfo info;
-    long page = sysconf(_SC_PAGESIZE);
-    if (mdb_env_info(env, &info) || !info.me_mapaddr || page <= 0) return;
-    madvise(info.me_mapaddr, info.me_mapsize, MADV_DONTNEED);
+    /* LMDB reports its map address only for MDB_FIXEDMAP: find the mapping
+     * of the environment's data file in /proc/self/maps by its inode. */
+    mdb_filehandle_t fd;
+    struct stat sb;
+    char line[512];
+    if (mdb_env_get_fd(env, &fd) || fstat(fd, &sb)) return;
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f) return;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi, ino;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s %*s %*s %lu", &lo, &hi, perms, &ino) == 4 &&
+            ino == (unsigned long)sb.st_ino && perms[3] == 's')
+            madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    }
+    fclose(f);
 }
 
 /* ---- comparison ---- */
@@ -113,7 +126,7 @@ static int compare_table(MDB_txn *a, MDB_dbi da, MDB_txn *b, MDB_dbi db, int whi
     if (rc) return ivl_st_mdb_err(rc, ivl_db_names[which]);
     if ((rc = mdb_cursor_open(b, db, &cb))) {
         mdb_cursor_close(ca);
-        return ivl_st_mdb_err(rc, "replay");
+        return ivl_st_mdb_err(rc, _("replay"));
     }
     int ra = mdb_cursor_get(ca, &ka, &va, MDB_FIRST), rb = mdb_cursor_get(cb, &kb, &vb, MDB_FIRST);
     rc = 0;
@@ -123,20 +136,21 @@ static int compare_table(MDB_txn *a, MDB_dbi da, MDB_txn *b, MDB_dbi db, int whi
         if (ra == MDB_NOTFOUND || (rb == 0 && (ka.mv_size != kb.mv_size ||
                                                memcmp(ka.mv_data, kb.mv_data, ka.mv_size)))) {
             hexpart(ra == MDB_NOTFOUND ? &kb : &ka, kh, sizeof kh);
-            rc = ivl_fail(IVL_E_TAMPERED, "table '%s' differs from the replayed log at key %s (%s)",
+            rc = ivl_fail(IVL_E_TAMPERED, _("table '%s' differs from the replayed log at key %s (%s)"),
                           ivl_db_names[which], kh,
-                          ra == MDB_NOTFOUND ? "missing from the database" : "not made by the log or out of place");
+                          ra == MDB_NOTFOUND ? _("missing from the database")
+                                             : _("not made by the log or out of place"));
             break;
         }
         if (rb == MDB_NOTFOUND) {
             hexpart(&ka, kh, sizeof kh);
-            rc = ivl_fail(IVL_E_TAMPERED, "table '%s' has a record the log does not make, key %s",
+            rc = ivl_fail(IVL_E_TAMPERED, _("table '%s' has a record the log does not make, key %s"),
                           ivl_db_names[which], kh);
             break;
         }
         if (va.mv_size != vb.mv_size || memcmp(va.mv_data, vb.mv_data, va.mv_size)) {
             hexpart(&ka, kh, sizeof kh);
-            rc = ivl_fail(IVL_E_TAMPERED, "table '%s' differs from the replayed log in the record with key %s",
+            rc = ivl_fail(IVL_E_TAMPERED, _("table '%s' differs from the replayed log in the record with key %s"),
                           ivl_db_names[which], kh);
             break;
         }
@@ -173,12 +187,12 @@ static int check_checkpoints(struct ivl_state *orig, struct ivl_state *rep_st,
          r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         uint64_t s = 0;
         if (k.mv_size != 8 || v.mv_size != IVL_SIG_LEN) {
-            rc = ivl_fail(IVL_E_TAMPERED, "table 'checkpoints' has a malformed record");
+            rc = ivl_fail(IVL_E_TAMPERED, _("table 'checkpoints' has a malformed record"));
             break;
         }
         for (int i = 0; i < 8; i++) s = s << 8 | ((uint8_t *)k.mv_data)[i];
         if (s == 0 || s > size) {
-            rc = ivl_fail(IVL_E_BAD_CHECKPOINT, "a stored checkpoint has size %llu, beyond the log's %llu",
+            rc = ivl_fail(IVL_E_BAD_CHECKPOINT, _("a stored checkpoint has size %llu, beyond the log's %llu"),
                           (unsigned long long)s, (unsigned long long)size);
             break;
         }
@@ -186,7 +200,7 @@ static int check_checkpoints(struct ivl_state *orig, struct ivl_state *rep_st,
         if (!rc) rc = ivl_checkpoint_format(orig->origin, s, root, text, sizeof text);
         if (!rc && crypto_sign_verify_detached(v.mv_data, (const uint8_t *)text, strlen(text), log_pub))
             rc = ivl_fail(IVL_E_BAD_CHECKPOINT,
-                          "the stored checkpoint of size %llu does not match the log (root or signature)",
+                          _("the stored checkpoint of size %llu does not match the log (root or signature)"),
                           (unsigned long long)s);
         (*count)++;
     }
@@ -197,15 +211,16 @@ static int check_checkpoints(struct ivl_state *orig, struct ivl_state *rep_st,
     MDB_val hv;
     for (int i = 7, sh = 0; i >= 0; i--, sh += 8) k8[i] = (uint8_t)(size >> sh);
     if (!rc && size && ivl_st_get(orig, IVL_DB_CPS, k8, 8, &hv))
-        rc = ivl_fail(IVL_E_BAD_CHECKPOINT, "the checkpoint of the head (size %llu) is missing",
+        rc = ivl_fail(IVL_E_BAD_CHECKPOINT, _("the checkpoint of the head (size %llu) is missing"),
                       (unsigned long long)size);
     return rc;
 }
 
 /* ---- the replay ---- */
 
-static int replay_log(struct ivl_state *orig, struct replay *rp, const struct ivl_verify_opts *o,
-                      struct ivl_sigbatch *b, struct ivl_verify_report *rep)
+static int replay_log(struct ivl_ledger *l, struct ivl_state *orig, struct replay *rp,
+                      const struct ivl_verify_opts *o, struct ivl_sigbatch *b,
+                      struct ivl_verify_report *rep)
 {
     struct ivl_head stored, h = {0};
     struct ivl_state st;
@@ -222,20 +237,20 @@ static int replay_log(struct ivl_state *orig, struct replay *rp, const struct iv
         struct ivl_buf again = {0};
         rc = ivl_ledger_leaf(orig, seq, &leaf, &len);
         if (rc == IVL_E_NOT_FOUND || rc == IVL_E_CORRUPT)
-            rc = ivl_fail(IVL_E_TAMPERED, "entry %llu is missing", (unsigned long long)seq);
+            rc = ivl_fail(IVL_E_TAMPERED, _("entry %llu is missing"), (unsigned long long)seq);
         if (rc) {
             rep->bad_seq = seq;
             break;
         }
         if ((rc = ivl_leaf_decode(leaf, len, &e))) {
-            rc = ivl_fail(IVL_E_DECODE, "entry %llu does not decode: %s", (unsigned long long)seq, ivl_err_detail(rc));
+            rc = ivl_fail(IVL_E_DECODE, _("entry %llu does not decode: %s"), (unsigned long long)seq, ivl_err_detail(rc));
             rep->bad_seq = seq;
             break;
         }
         /* Canonical: the decoder is strict, and re-encoding must give the same bytes. */
         rc = ivl_leaf_encode(&e, &again);
         if (!rc && (again.len != len || memcmp(again.p, leaf, len)))
-            rc = ivl_fail(IVL_E_DECODE, "entry %llu is not canonically encoded", (unsigned long long)seq);
+            rc = ivl_fail(IVL_E_DECODE, _("entry %llu is not canonically encoded"), (unsigned long long)seq);
         ivl_buf_free(&again);
         if (!rc) rc = ivl_ledger_apply(&st, &h, &e, leaf, len, 0, lh, &who);
         if (!rc && e.type == IVL_T_GENESIS) snprintf(origin, sizeof origin, "%s", e.u.genesis.origin);
@@ -256,19 +271,21 @@ static int replay_log(struct ivl_state *orig, struct replay *rp, const struct iv
         }
         if (rc) {
             if (ivl_err_exit(rc) == IVL_EXIT_RULE || ivl_err_exit(rc) == IVL_EXIT_KEY)
-                rc = ivl_fail(IVL_E_TAMPERED, "entry %llu breaks a rule: %s", (unsigned long long)seq,
+                rc = ivl_fail(IVL_E_TAMPERED, _("entry %llu breaks a rule: %s"), (unsigned long long)seq,
                               ivl_err_detail(rc));
-            else if (!strstr(ivl_err_detail(rc), "entry "))
-                rc = ivl_fail(rc, "entry %llu: %s", (unsigned long long)seq, ivl_err_detail(rc));
+            else if (!strstr(ivl_err_detail(rc), _("entry "))) /* not named yet */
+                rc = ivl_fail(rc, _("entry %llu: %s"), (unsigned long long)seq, ivl_err_detail(rc));
             rep->bad_seq = seq;
             break;
         }
+        if ((seq + 1) % IVL_PROGRESS_EVERY == 0 || seq + 1 == stored.size)
+            ivl_ledger_progress(l, seq + 1, stored.size);
         if ((seq + 1) % REPLAY_COMMIT_EVERY == 0) {
             drop_map(mdb_txn_env(orig->txn));
             drop_map(rp->env);
             rc = mdb_txn_commit(st.txn);
             st.txn = NULL;
-            rc = rc ? ivl_st_mdb_err(rc, "replay") : replay_begin(rp, &st, origin);
+            rc = rc ? ivl_st_mdb_err(rc, _("replay")) : replay_begin(rp, &st, origin);
         }
     }
     if (!rc) rc = ivl_sigbatch_flush(b);
@@ -279,11 +296,11 @@ static int replay_log(struct ivl_state *orig, struct replay *rp, const struct iv
         rep->size = h.size;
         memcpy(rep->root, h.root, 32);
         if (memcmp(h.root, stored.root, 32) || h.last_time != stored.last_time)
-            rc = ivl_fail(IVL_E_TAMPERED, "the stored head does not match the log's root");
+            rc = ivl_fail(IVL_E_TAMPERED, _("the stored head does not match the log's root"));
     }
     if (st.txn) {
         int c = mdb_txn_commit(st.txn);
-        if (!rc && c) rc = ivl_st_mdb_err(c, "replay");
+        if (!rc && c) rc = ivl_st_mdb_err(c, _("replay"));
     }
     return rc;
 }
@@ -295,8 +312,8 @@ static int check_from(struct ivl_state *rs, const struct ivl_verify_opts *o, uin
     size_t n;
     char a[65], b[65];
     if (o->from_size > size)
-        return ivl_fail(IVL_E_FORK, "the checkpoint has size %llu but the log only %llu entries: the "
-                                    "log was truncated or is another log",
+        return ivl_fail(IVL_E_FORK, _("the checkpoint has size %llu but the log only %llu entries: the "
+                                    "log was truncated or is another log"),
                         (unsigned long long)o->from_size, (unsigned long long)size);
     TRY(ivl_merkle_consistency_proof(rs, node_get, o->from_size, size, proof, &n));
     if (ivl_merkle_verify_consistency(o->from_size, size, o->from_root, root,
@@ -304,8 +321,8 @@ static int check_from(struct ivl_state *rs, const struct ivl_verify_opts *o, uin
         ivl_merkle_root(rs, node_get, o->from_size, old_root);
         sodium_bin2hex(a, sizeof a, o->from_root, 32);
         sodium_bin2hex(b, sizeof b, old_root, 32);
-        return ivl_fail(IVL_E_FORK, "the log does not extend the checkpoint: at size %llu the "
-                                    "checkpoint's root is %s, the log's is %s",
+        return ivl_fail(IVL_E_FORK, _("the log does not extend the checkpoint: at size %llu the "
+                                    "checkpoint's root is %s, the log's is %s"),
                         (unsigned long long)o->from_size, a, b);
     }
     return 0;
@@ -328,7 +345,7 @@ int ivl_verify(struct ivl_ledger *l, const struct ivl_verify_opts *o, struct ivl
     rc = ivl_ledger_log_pub(&orig, log_pub);
     if (!rc) rc = replay_open(&rp, o->tmpdir);
     if (rc) goto out_orig;
-    rc = replay_log(&orig, &rp, o, b, rep);
+    rc = replay_log(l, &orig, &rp, o, b, rep);
     if (!rc && !(rc = mdb_txn_begin(rp.env, NULL, MDB_RDONLY, &rs.txn))) {
         memcpy(rs.dbi, rp.dbi, sizeof rs.dbi);
         snprintf(rs.origin, sizeof rs.origin, "%s", orig.origin);
@@ -338,7 +355,7 @@ int ivl_verify(struct ivl_ledger *l, const struct ivl_verify_opts *o, struct ivl
         if (!rc) rc = check_checkpoints(&orig, &rs, log_pub, rep->size, &rep->checkpoints);
         mdb_txn_abort(rs.txn);
     } else if (!rc) {
-        rc = ivl_st_mdb_err(rc, "replay");
+        rc = ivl_st_mdb_err(rc, _("replay"));
     }
     replay_close(&rp);
 out_orig:
