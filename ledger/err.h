@@ -10,6 +10,8 @@
 #ifndef IVL_ERR_H
 #define IVL_ERR_H
 
+#include "i18n.h"
+
 #include <stddef.h>
 
 /* Exit classes of SPEC §5. */
