@@ -58,6 +58,8 @@ $(BUILD)/tests/%: tests/%.c $(LIB)
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
+include po/po.mk
+include docs/docs.mk
 include tests/faults/faults.mk
 include tests/fuzz/fuzz.mk
 include tests/bench/bench.mk

@@ -29,7 +29,7 @@ struct cli {
 typedef int (*cli_fn)(struct cli *c, int argc, char **argv);
 
 struct cli_cmd {
-    const char *name;  /* "party add" */
+    const char *name; /* "party add" */
     cli_fn fn;
     const char *usage; /* one line after "ivl " */
     const char *help;  /* what it does and its flags */
@@ -109,9 +109,27 @@ json_t *cli_entry_json(const struct ivl_entry *e);
 void cli_entry_summary(struct ivl_state *st, const struct ivl_entry *e, char *out, size_t n);
 /* Prints `s` padded with spaces to `width` display columns (CJK counts two). */
 void cli_pad(FILE *f, const char *s, size_t width);
+/* The same, right-aligned: spaces first (numeric columns and their headings). */
+void cli_rpad(FILE *f, const char *s, size_t width);
+/* One "label   value" line on stdout: the (translated) label padded to `width`
+ * columns, then the printf-style rest. */
+void cli_field(const char *label, size_t width, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void cli_hex(const uint8_t *p, size_t n, char *out);
-const char *cli_amt(uint64_t fen, char *buf); /* buf of 24 */
+const char *cli_amt(uint64_t fen, char *buf);                    /* buf of 24 */
 const char *cli_id_str(const uint8_t id[IVL_ID_LEN], char *buf); /* buf of 37 */
+
+/* ---- reports (cmd_report.c, flags.c) ---- */
+
+struct cli_report_opts {
+    const char *budget; /* NULL = every budget */
+    int64_t from, to;   /* time window (unix seconds); 0 / INT64_MAX = open */
+    const char *format; /* "text", "csv", "json" or "html" */
+    const char *out;    /* file, or NULL for stdout */
+};
+
+/* `ivl report --flags`: the red flags auditors look for, in o->format. */
+int cli_report_flags(struct cli *c, const struct cli_report_opts *o);
 
 /* ---- the commands (one table in main.c) ---- */
 
@@ -150,5 +168,6 @@ int cmd_proof_consistency(struct cli *c, int argc, char **argv);
 int cmd_proof_check(struct cli *c, int argc, char **argv);
 int cmd_export(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
+int cmd_report(struct cli *c, int argc, char **argv);
 
 #endif

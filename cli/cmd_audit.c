@@ -7,6 +7,7 @@
 #include "merkle.h"
 #include "note.h"
 #include "parse.h"
+#include "progress.h"
 #include "proof.h"
 
 #include <errno.h>
@@ -17,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_NOTE_FILE (64u << 10)
+#define MAX_NOTE_FILE   (64u << 10)
 #define MAX_EXPORT_FILE ((size_t)16 << 30)
 
 #define PARSE(opts, pos, max, np)                                                                  \
@@ -53,7 +54,7 @@ static int read_from_checkpoint(struct cli *c, const char *path, struct ivl_veri
     if (!(rc = open_read(c, &st))) {
         rc = ivl_ledger_open_checkpoint(&st, buf, n, &o->from_size, o->from_root, NULL);
         if (rc == IVL_E_BAD_CHECKPOINT || rc == IVL_E_BAD_NOTE)
-            rc = ivl_fail(IVL_E_FORK, "--from %s: %s", path, ivl_err_detail(rc));
+            rc = ivl_fail(IVL_E_FORK, _("--from %s: %s"), path, ivl_err_detail(rc));
         ivl_ledger_end(&st);
     }
     free(buf);
@@ -72,8 +73,9 @@ static int check_pinned(const char *path, const char *origin, const uint8_t pub[
     int rc = read_vkey_file(path, "--log-pub", &k);
     if (rc) return rc;
     if (strcmp(k.name, origin) || memcmp(k.pub, pub, 32))
-        return ivl_fail(IVL_E_FORK, "this log (%s) is not signed by the log key in %s (%s): it is "
-                                    "another log",
+        return ivl_fail(IVL_E_FORK,
+                        _("this log (%s) is not signed by the log key in %s (%s): it is "
+                          "another log"),
                         origin, path, k.name);
     return 0;
 }
@@ -93,7 +95,11 @@ static int check_pinned_ledger(struct cli *c, const char *path)
 static int run_verify(struct cli *c, struct ivl_verify_opts *o, struct ivl_verify_report *rep)
 {
     int rc = cli_open(c);
-    if (!rc) rc = ivl_verify(c->l, o, rep);
+    if (!rc) {
+        cli_progress_begin(c, CLI_PHASE_VERIFY);
+        rc = ivl_verify(c->l, o, rep);
+        cli_progress_end(c);
+    }
     /* Whatever the log breaks, the verdict is "verification failed". */
     if (rc && ivl_err_exit(rc) != IVL_EXIT_IO && ivl_err_exit(rc) != IVL_EXIT_VERIFY)
         rc = ivl_fail(IVL_E_TAMPERED, "%s", ivl_err_detail(rc));
@@ -103,15 +109,16 @@ static int run_verify(struct cli *c, struct ivl_verify_opts *o, struct ivl_verif
 int cmd_verify(struct cli *c, int argc, char **argv)
 {
     const char *from = NULL, *jobs = NULL, *pin = NULL;
-    struct cli_opt opts[] = {{"--from", OPT_STR, &from}, {"--jobs", OPT_STR, &jobs},
-                             {"--log-pub", OPT_STR, &pin}, {0}};
+    struct cli_opt opts[] = {
+        {"--from", OPT_STR, &from}, {"--jobs", OPT_STR, &jobs}, {"--log-pub", OPT_STR, &pin}, {0}};
     PARSE(opts, NULL, 0, NULL);
     struct ivl_verify_opts o = {0};
     struct ivl_verify_report rep;
     uint64_t j = 0;
     int rc = 0;
     if (jobs && (rc = cli_u64(jobs, "--jobs", &j))) return cli_error(c, rc);
-    if (jobs && (j < 1 || j > 64)) return cli_error(c, ivl_fail(IVL_E_USAGE, "--jobs must be 1 to 64"));
+    if (jobs && (j < 1 || j > 64))
+        return cli_error(c, ivl_fail(IVL_E_USAGE, _("--jobs must be 1 to 64")));
     o.jobs = (unsigned)j;
     o.tmpdir = tmpdir();
     if (pin && (rc = check_pinned_ledger(c, pin))) return cli_error(c, rc);
@@ -121,42 +128,48 @@ int cmd_verify(struct cli *c, int argc, char **argv)
     cli_hex(rep.root, 32, hex);
     if (c->json) {
         json_t *jv = json_pack("{s:b,s:I,s:s,s:I,s:I,s:I,s:f}", "ok", rc == 0, "size",
-                               (json_int_t)rep.size, "root", hex, "entries", (json_int_t)rep.entries,
-                               "signatures", (json_int_t)rep.signatures, "checkpoints",
-                               (json_int_t)rep.checkpoints, "seconds", rep.seconds);
+                               (json_int_t)rep.size, "root", hex, "entries",
+                               (json_int_t)rep.entries, "signatures", (json_int_t)rep.signatures,
+                               "checkpoints", (json_int_t)rep.checkpoints, "seconds", rep.seconds);
         if (o.have_from) {
             json_object_set_new(jv, "from_size", json_integer((json_int_t)o.from_size));
-            json_object_set_new(jv, "signatures_skipped", json_integer((json_int_t)rep.skipped_signatures));
+            json_object_set_new(jv, "signatures_skipped",
+                                json_integer((json_int_t)rep.skipped_signatures));
         }
         json_t *bt = json_object();
         for (int t = 1; t <= IVL_T_MAX; t++)
-            if (rep.by_type[t]) json_object_set_new(bt, ivl_type_name(t), json_integer((json_int_t)rep.by_type[t]));
+            if (rep.by_type[t])
+                json_object_set_new(bt, ivl_type_name(t), json_integer((json_int_t)rep.by_type[t]));
         json_object_set_new(jv, "by_type", bt);
         if (!rc) json_object_set_new(jv, "summary", cli_ledger_summary(c));
         if (rc) {
-            json_object_set_new(jv, "error", json_pack("{s:s,s:s}", "code", ivl_err_code(rc), "message", ivl_err_detail(rc)));
-            if (rep.bad_seq != UINT64_MAX) json_object_set_new(jv, "bad_entry", json_integer((json_int_t)rep.bad_seq));
+            json_object_set_new(
+                jv, "error",
+                json_pack("{s:s,s:s}", "code", ivl_err_code(rc), "message", ivl_err_detail(rc)));
+            if (rep.bad_seq != UINT64_MAX)
+                json_object_set_new(jv, "bad_entry", json_integer((json_int_t)rep.bad_seq));
             if (rep.bad_table[0]) json_object_set_new(jv, "bad_table", json_string(rep.bad_table));
         }
         cli_json_out(jv);
         return rc ? cli_error(c, rc) : 0;
     }
     if (rc) return cli_error(c, rc);
-    printf("ledger verified: %llu entries, %llu signatures checked", (unsigned long long)rep.entries,
-           (unsigned long long)rep.signatures);
+    printf(_("ledger verified: %llu entries, %llu signatures checked"),
+           (unsigned long long)rep.entries, (unsigned long long)rep.signatures);
     if (o.have_from)
-        printf(" (entries before %llu covered by the consistency proof from the checkpoint)",
+        printf(_(" (entries before %llu covered by the consistency proof from the checkpoint)"),
                (unsigned long long)o.from_size);
-    printf("\n  root %s at size %llu\n  %llu stored checkpoints match, every table equals the "
-           "replayed log\n  ",
+    printf(_("\n  root %s at size %llu\n  %llu stored checkpoints match, every table equals the "
+             "replayed log\n  "),
            hex, (unsigned long long)rep.size, (unsigned long long)rep.checkpoints);
     for (int t = 1; t <= IVL_T_MAX; t++)
-        if (rep.by_type[t]) printf("%s %llu  ", ivl_type_name(t), (unsigned long long)rep.by_type[t]);
+        if (rep.by_type[t])
+            printf("%s %llu  ", ivl_type_name(t), (unsigned long long)rep.by_type[t]);
     printf("\n");
     json_t *sum = cli_ledger_summary(c);
     cli_print_summary(sum);
     json_decref(sum);
-    printf("  %.3f s\n", rep.seconds);
+    printf(_("  %.3f s\n"), rep.seconds);
     return 0;
 }
 
@@ -172,8 +185,10 @@ int cmd_checkpoint(struct cli *c, int argc, char **argv)
     rc = ivl_ledger_checkpoint(c->l, &st, 0, &note);
     ivl_ledger_end(&st);
     if (rc) return cli_error(c, rc);
-    if (c->json) cli_json_out(json_pack("{s:s}", "checkpoint", note));
-    else fputs(note, stdout);
+    if (c->json)
+        cli_json_out(json_pack("{s:s}", "checkpoint", note));
+    else
+        fputs(note, stdout);
     free(note);
     return 0;
 }
@@ -187,7 +202,9 @@ static int read_vkey_file(const char *path, const char *flag, struct ivl_vkey *k
     if (rc) return rc;
     rc = ivl_vkey_parse(buf, n, k);
     free(buf);
-    if (rc) return ivl_fail(IVL_E_INPUT, "%s %s is not a verifier key: %s", flag, path, ivl_err_detail(rc));
+    if (rc)
+        return ivl_fail(IVL_E_INPUT, _("%s %s is not a verifier key: %s"), flag, path,
+                        ivl_err_detail(rc));
     return 0;
 }
 
@@ -197,7 +214,8 @@ int cmd_checkpoint_verify(struct cli *c, int argc, char **argv)
     int np;
     struct cli_opt opts[] = {{"--pub", OPT_STR, &pub}, {0}};
     PARSE(opts, pos, 1, &np);
-    if (np != 1) return cli_error(c, ivl_fail(IVL_E_USAGE, "checkpoint verify needs a checkpoint file"));
+    if (np != 1)
+        return cli_error(c, ivl_fail(IVL_E_USAGE, _("checkpoint verify needs a checkpoint file")));
     struct ivl_vkey k;
     char *buf;
     size_t n, tl;
@@ -211,15 +229,17 @@ int cmd_checkpoint_verify(struct cli *c, int argc, char **argv)
     rc = ivl_note_open(buf, n, &k, 1, &tl, &mask);
     if (!rc) rc = ivl_checkpoint_parse(buf, tl, origin, sizeof origin, &size, root);
     free(buf);
-    if (rc) return cli_error(c, ivl_fail(ivl_err_exit(rc) == IVL_EXIT_VERIFY ? rc : IVL_E_BAD_CHECKPOINT,
-                                         "%s: %s", pos[0], ivl_err_detail(rc)));
+    if (rc)
+        return cli_error(c,
+                         ivl_fail(ivl_err_exit(rc) == IVL_EXIT_VERIFY ? rc : IVL_E_BAD_CHECKPOINT,
+                                  "%s: %s", pos[0], ivl_err_detail(rc)));
     cli_hex(root, 32, hex);
     if (c->json)
         cli_json_out(json_pack("{s:b,s:s,s:I,s:s,s:s}", "ok", 1, "origin", origin, "size",
                                (json_int_t)size, "root", hex, "key", k.name));
     else
-        printf("checkpoint verified with key %s\n  origin %s\n  size   %llu\n  root   %s\n", k.name,
-               origin, (unsigned long long)size, hex);
+        printf(_("checkpoint verified with key %s\n  origin %s\n  size   %llu\n  root   %s\n"),
+               k.name, origin, (unsigned long long)size, hex);
     return 0;
 }
 
@@ -228,7 +248,8 @@ int cmd_checkpoint_verify(struct cli *c, int argc, char **argv)
 static json_t *hashes_json(uint8_t (*h)[32], size_t n)
 {
     json_t *a = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(a, cli_json_hex(h[i], 32));
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, cli_json_hex(h[i], 32));
     return a;
 }
 
@@ -239,7 +260,8 @@ int cmd_proof_inclusion(struct cli *c, int argc, char **argv)
     struct cli_opt opts[] = {{"--size", OPT_STR, &size}, {0}};
     PARSE(opts, pos, 1, &np);
     uint64_t seq, sz = 0;
-    int rc = np == 1 ? cli_u64(pos[0], "SEQ", &seq) : ivl_fail(IVL_E_USAGE, "proof inclusion needs SEQ");
+    int rc = np == 1 ? cli_u64(pos[0], "SEQ", &seq)
+                     : ivl_fail(IVL_E_USAGE, _("proof inclusion needs SEQ"));
     if (!rc && size) rc = cli_u64(size, "--size", &sz);
     if (rc) return cli_error(c, rc);
     struct ivl_state st;
@@ -267,7 +289,8 @@ int cmd_proof_consistency(struct cli *c, int argc, char **argv)
     int np;
     PARSE(NULL, pos, 2, &np);
     uint64_t o, nw = 0;
-    int rc = np >= 1 ? cli_u64(pos[0], "OLD", &o) : ivl_fail(IVL_E_USAGE, "proof consistency needs OLD");
+    int rc = np >= 1 ? cli_u64(pos[0], "OLD", &o)
+                     : ivl_fail(IVL_E_USAGE, _("proof consistency needs OLD"));
     if (!rc && np == 2) rc = cli_u64(pos[1], "NEW", &nw);
     if (rc) return cli_error(c, rc);
     struct ivl_state st;
@@ -303,7 +326,7 @@ int cmd_proof_check(struct cli *c, int argc, char **argv)
     int np;
     struct cli_opt opts[] = {{"--log-pub", OPT_STR, &pub}, {0}};
     PARSE(opts, pos, 1, &np);
-    if (np != 1) return cli_error(c, ivl_fail(IVL_E_USAGE, "proof check needs a proof file"));
+    if (np != 1) return cli_error(c, ivl_fail(IVL_E_USAGE, _("proof check needs a proof file")));
     struct ivl_vkey k;
     struct ivl_proof_result res;
     char *buf;
@@ -315,17 +338,21 @@ int cmd_proof_check(struct cli *c, int argc, char **argv)
     free(buf);
     const char *kind = ivl_proof_kind_name(res.kind);
     if (rc && res.kind == IVL_PROOF_NONE)
-        return cli_error(c, ivl_fail(rc, "%s is %s", pos[0], ivl_err_detail(rc)));
-    if (rc) return cli_error(c, ivl_fail(rc, "%s proof %s: %s", kind, pos[0], ivl_err_detail(rc)));
+        return cli_error(c, ivl_fail(rc, _("%s is %s"), pos[0], ivl_err_detail(rc)));
+    if (rc)
+        return cli_error(
+            c, ivl_fail(rc, _("%s proof %s: %s"),
+                        res.kind == IVL_PROOF_INCLUSION ? _("inclusion") : _("consistency"), pos[0],
+                        ivl_err_detail(rc)));
     if (c->json)
         cli_json_out(json_pack("{s:b,s:s}", "ok", 1, "kind", kind));
     else if (res.kind == IVL_PROOF_INCLUSION)
-        printf("inclusion proof verified: entry %llu is in the log of size %llu signed by %s\n",
+        printf(_("inclusion proof verified: entry %llu is in the log of size %llu signed by %s\n"),
                (unsigned long long)res.index, (unsigned long long)res.tree_size, k.name);
     else
-        printf(
-            "consistency proof verified: the log of size %llu extends the log of size %llu (%s)\n",
-            (unsigned long long)res.new_size, (unsigned long long)res.old_size, k.name);
+        printf(_("consistency proof verified: the log of size %llu extends the log of size %llu "
+                 "(%s)\n"),
+               (unsigned long long)res.new_size, (unsigned long long)res.old_size, k.name);
     return 0;
 }
 
@@ -358,7 +385,9 @@ int cmd_attest(struct cli *c, int argc, char **argv)
     if (!(rc = ivl_ledger_begin(c->l, &st))) {
         rc = ivl_checkpoint_format(st.origin, rep.size, rep.root, text, sizeof text);
         if (!rc) rc = ivl_key_sign(k, (const uint8_t *)text, strlen(text), e.u.attest.note_sig);
-        if (!rc) rc = ivl_note_sign_line(text, strlen(text), ivl_key_name(k), ivl_key_secret(k), line, sizeof line);
+        if (!rc)
+            rc = ivl_note_sign_line(text, strlen(text), ivl_key_name(k), ivl_key_secret(k), line,
+                                    sizeof line);
         if (!rc) rc = cli_sign(st.origin, &e, 0, aud.p.uscc, k);
         ivl_ledger_end(&st);
     }
@@ -408,26 +437,31 @@ int cmd_export(struct cli *c, int argc, char **argv)
     FILE *fp = to_stdout ? stdout : fopen(tmp, "wx");
     if (!fp) {
         ivl_ledger_end(&st);
-        return cli_error(c, ivl_fail(errno == ENOSPC ? IVL_E_NOSPACE : IVL_E_IO, "cannot write %s: %s", tmp, strerror(errno)));
+        return cli_error(c, ivl_fail(errno == ENOSPC ? IVL_E_NOSPACE : IVL_E_IO,
+                                     _("cannot write %s: %s"), tmp, strerror(errno)));
     }
     rc = ivl_ledger_check_head(&st, &h);
-    if (!rc && f > h.size) rc = ivl_fail(IVL_E_USAGE, "--from %llu is beyond the log's %llu entries", (unsigned long long)f, (unsigned long long)h.size);
+    if (!rc && f > h.size)
+        rc = ivl_fail(IVL_E_USAGE, _("--from %llu is beyond the log's %llu entries"),
+                      (unsigned long long)f, (unsigned long long)h.size);
     for (uint64_t s = f; !rc && s < h.size; s++) {
         struct ivl_entry e;
         const uint8_t *leaf;
         size_t len;
-        if ((rc = ivl_ledger_leaf(&st, s, &leaf, &len)) || (rc = ivl_ledger_entry_checked(&st, &h, s, &e)))
+        if ((rc = ivl_ledger_leaf(&st, s, &leaf, &len)) ||
+            (rc = ivl_ledger_entry_checked(&st, &h, s, &e)))
             break;
         json_t *j = cli_entry_json(&e);
         char *b64 = malloc(sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL));
         if (b64) {
-            sodium_bin2base64(b64, sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL), leaf, len, sodium_base64_VARIANT_ORIGINAL);
+            sodium_bin2base64(b64, sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL),
+                              leaf, len, sodium_base64_VARIANT_ORIGINAL);
             json_object_set_new(j, "leaf", json_string(b64));
         }
         char *s1 = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (!b64 || !s1 || fprintf(fp, "%s\n", s1) < 0)
-            rc = ivl_fail(errno == ENOSPC ? IVL_E_NOSPACE : IVL_E_IO, "cannot write %s: %s", outp,
-                          strerror(errno));
+            rc = ivl_fail(errno == ENOSPC ? IVL_E_NOSPACE : IVL_E_IO, _("cannot write %s: %s"),
+                          outp, strerror(errno));
         free(b64);
         free(s1);
         json_decref(j);
@@ -439,26 +473,29 @@ int cmd_export(struct cli *c, int argc, char **argv)
         json_t *j = json_pack("{s:s}", "checkpoint", note);
         char *s1 = json_dumps(j, JSON_COMPACT);
         if (!s1 || fprintf(fp, "%s\n", s1) < 0)
-            rc = ivl_fail(errno == ENOSPC ? IVL_E_NOSPACE : IVL_E_IO, "cannot write %s: %s", outp,
-                          strerror(errno));
+            rc = ivl_fail(errno == ENOSPC ? IVL_E_NOSPACE : IVL_E_IO, _("cannot write %s: %s"),
+                          outp, strerror(errno));
         free(s1);
         json_decref(j);
     }
     free(note);
     if (to_stdout) return rc ? cli_error(c, rc) : 0;
     if (!rc && (fflush(fp) || fsync(fileno(fp))))
-        rc = ivl_fail(errno == ENOSPC ? IVL_E_NOSPACE : IVL_E_IO, "cannot write %s: %s", outp, strerror(errno));
-    if (fclose(fp) && !rc) rc = ivl_fail(IVL_E_IO, "cannot write %s: %s", outp, strerror(errno));
-    if (!rc && rename(tmp, outp)) rc = ivl_fail(IVL_E_IO, "cannot rename %s: %s", tmp, strerror(errno));
+        rc = ivl_fail(errno == ENOSPC ? IVL_E_NOSPACE : IVL_E_IO, _("cannot write %s: %s"), outp,
+                      strerror(errno));
+    if (fclose(fp) && !rc) rc = ivl_fail(IVL_E_IO, _("cannot write %s: %s"), outp, strerror(errno));
+    if (!rc && rename(tmp, outp))
+        rc = ivl_fail(IVL_E_IO, _("cannot rename %s: %s"), tmp, strerror(errno));
     if (rc) {
         unlink(tmp);
         return cli_error(c, rc);
     }
     ivl_dir_sync_parent(outp);
     if (c->json)
-        cli_json_out(json_pack("{s:s,s:I,s:I}", "out", outp, "from", (json_int_t)f, "size", (json_int_t)h.size));
+        cli_json_out(json_pack("{s:s,s:I,s:I}", "out", outp, "from", (json_int_t)f, "size",
+                               (json_int_t)h.size));
     else
-        printf("exported entries %llu to %llu to %s\n", (unsigned long long)f,
+        printf(_("exported entries %llu to %llu to %s\n"), (unsigned long long)f,
                (unsigned long long)(h.size ? h.size - 1 : 0), outp);
     return 0;
 }
@@ -473,24 +510,26 @@ static int parse_export(const char *path, char *buf, size_t n, struct ivl_import
     *count = 0;
     *note = NULL;
     *arena = malloc(n + 1);
-    if (!*arena) return ivl_fail(IVL_E_NOMEM, "out of memory");
+    if (!*arena) return ivl_fail(IVL_E_NOMEM, _("out of memory"));
     for (char *p = buf; p < buf + n;) {
         char *nl = memchr(p, '\n', (size_t)(buf + n - p));
         size_t len = nl ? (size_t)(nl - p) : (size_t)(buf + n - p);
         json_error_t je;
         lines++;
-        if (*note) return ivl_fail(IVL_E_INPUT, "%s line %zu: text after the checkpoint line", path, lines);
+        if (*note)
+            return ivl_fail(IVL_E_INPUT, _("%s line %zu: text after the checkpoint line"), path,
+                            lines);
         json_t *j = json_loadb(p, len, JSON_REJECT_DUPLICATES, &je);
         p += len + 1;
         if (!json_is_object(j)) {
             json_decref(j);
-            return ivl_fail(IVL_E_INPUT, "%s line %zu: not a JSON object", path, lines);
+            return ivl_fail(IVL_E_INPUT, _("%s line %zu: not a JSON object"), path, lines);
         }
         const char *cp = json_string_value(json_object_get(j, "checkpoint"));
         if (cp) {
             *note = strdup(cp);
             json_decref(j);
-            if (!*note) return ivl_fail(IVL_E_NOMEM, "out of memory");
+            if (!*note) return ivl_fail(IVL_E_NOMEM, _("out of memory"));
             continue;
         }
         json_t *seq = json_object_get(j, "seq");
@@ -498,34 +537,38 @@ static int parse_export(const char *path, char *buf, size_t n, struct ivl_import
         size_t bl;
         if (!json_is_integer(seq) || json_integer_value(seq) < 0 || !leaf) {
             json_decref(j);
-            return ivl_fail(IVL_E_INPUT, "%s line %zu: an entry needs \"seq\" and \"leaf\"", path, lines);
+            return ivl_fail(IVL_E_INPUT, _("%s line %zu: an entry needs \"seq\" and \"leaf\""),
+                            path, lines);
         }
         if (sodium_base642bin(*arena + used, n + 1 - used, leaf, strlen(leaf), NULL, &bl, NULL,
                               sodium_base64_VARIANT_ORIGINAL)) {
             json_decref(j);
-            return ivl_fail(IVL_E_DECODE, "%s line %zu: \"leaf\" is not base64", path, lines);
+            return ivl_fail(IVL_E_DECODE, _("%s line %zu: \"leaf\" is not base64"), path, lines);
         }
         if (*count == cap) {
             cap = cap ? cap * 2 : 1024;
             struct ivl_import_leaf *nlv = realloc(*out, cap * sizeof **out);
             if (!nlv) {
                 json_decref(j);
-                return ivl_fail(IVL_E_NOMEM, "out of memory");
+                return ivl_fail(IVL_E_NOMEM, _("out of memory"));
             }
             *out = nlv;
         }
         (*out)[*count].seq = (uint64_t)json_integer_value(seq);
-        (*out)[*count].leaf = (const uint8_t *)(uintptr_t)used; /* offset until the arena is final */
+        (*out)[*count].leaf =
+            (const uint8_t *)(uintptr_t)used; /* offset until the arena is final */
         (*out)[(*count)++].len = bl;
         used += bl;
         json_decref(j);
     }
-    for (size_t i = 0; i < *count; i++) (*out)[i].leaf = *arena + (uintptr_t)(*out)[i].leaf;
+    for (size_t i = 0; i < *count; i++)
+        (*out)[i].leaf = *arena + (uintptr_t)(*out)[i].leaf;
     for (size_t i = 1; i < *count; i++)
         if ((*out)[i].seq != (*out)[i - 1].seq + 1)
-            return ivl_fail(IVL_E_INPUT, "%s: entries are not consecutive after %llu", path,
+            return ivl_fail(IVL_E_INPUT, _("%s: entries are not consecutive after %llu"), path,
                             (unsigned long long)(*out)[i - 1].seq);
-    if (!*note) return ivl_fail(IVL_E_BAD_CHECKPOINT, "%s does not end with a checkpoint line", path);
+    if (!*note)
+        return ivl_fail(IVL_E_BAD_CHECKPOINT, _("%s does not end with a checkpoint line"), path);
     return 0;
 }
 
@@ -550,7 +593,7 @@ int cmd_import(struct cli *c, int argc, char **argv)
     int np;
     struct cli_opt opts[] = {{"--log-pub", OPT_STR, &pin}, {0}};
     PARSE(opts, pos, 1, &np);
-    if (np != 1) return cli_error(c, ivl_fail(IVL_E_USAGE, "import needs an export file"));
+    if (np != 1) return cli_error(c, ivl_fail(IVL_E_USAGE, _("import needs an export file")));
     char *buf = NULL, *note = NULL;
     size_t n, count = 0;
     struct ivl_import_leaf *leaves = NULL;
@@ -571,13 +614,18 @@ int cmd_import(struct cli *c, int argc, char **argv)
         /* Before anything is written: the log key of the replica, or of the genesis received. */
         struct ivl_entry g;
         if (count && leaves[0].seq == 0 && !ivl_leaf_decode(leaves[0].leaf, leaves[0].len, &g)) {
-            rc = g.type == IVL_T_GENESIS ? check_pinned(pin, g.u.genesis.origin, g.u.genesis.log_pub)
-                                         : ivl_fail(IVL_E_DECODE, "entry 0 is not a genesis entry");
+            rc = g.type == IVL_T_GENESIS
+                     ? check_pinned(pin, g.u.genesis.origin, g.u.genesis.log_pub)
+                     : ivl_fail(IVL_E_DECODE, _("entry 0 is not a genesis entry"));
             ivl_entry_free(&g);
         }
         if (!rc && !created) rc = check_pinned_ledger(c, pin);
     }
-    if (!rc) rc = ivl_ledger_import(c->l, leaves, count, note, strlen(note), &rep);
+    if (!rc) {
+        cli_progress_begin(c, CLI_PHASE_IMPORT);
+        rc = ivl_ledger_import(c->l, leaves, count, note, strlen(note), &rep);
+        cli_progress_end(c);
+    }
     free(leaves);
     free(arena);
     free(note);
@@ -600,7 +648,7 @@ int cmd_import(struct cli *c, int argc, char **argv)
         cli_json_out(json_pack("{s:I,s:I,s:I,s:s}", "had", (json_int_t)rep.had, "added",
                                (json_int_t)rep.added, "size", (json_int_t)rep.size, "root", hex));
     else
-        printf("imported %llu new entries (the replica held %llu); size %llu, root %s\n",
+        printf(_("imported %llu new entries (the replica held %llu); size %llu, root %s\n"),
                (unsigned long long)rep.added, (unsigned long long)rep.had,
                (unsigned long long)rep.size, hex);
     return 0;

@@ -28,10 +28,11 @@ int cmd_keygen(struct cli *c, int argc, char **argv)
 {
     const char *unenc = NULL, *force = NULL, *pos[1];
     int np;
-    struct cli_opt opts[] = {{"--unencrypted", OPT_FLAG, &unenc}, {"--force", OPT_FLAG, &force}, {0}};
+    struct cli_opt opts[] = {
+        {"--unencrypted", OPT_FLAG, &unenc}, {"--force", OPT_FLAG, &force}, {0}};
     int rc = cli_parse(c, argc, argv, opts, pos, 1, &np);
     if (rc) return rc < 0 ? 0 : cli_error(c, rc);
-    if (np != 1) return cli_error(c, ivl_fail(IVL_E_USAGE, "keygen needs a NAME"));
+    if (np != 1) return cli_error(c, ivl_fail(IVL_E_USAGE, _("keygen needs a NAME")));
 
     char keyp[PATH_MAX], pubp[PATH_MAX], tmp[PATH_MAX];
     snprintf(keyp, sizeof keyp, "%s.key", pos[0]);
@@ -40,15 +41,17 @@ int cmd_keygen(struct cli *c, int argc, char **argv)
     size_t pl = strlen(pos[0]);
     const char *name = basename(tmp);
     if (pl == 0 || pos[0][pl - 1] == '/' || !strcmp(name, ".") || !strcmp(name, ".."))
-        return cli_error(c, ivl_fail(IVL_E_USAGE, "keygen needs a NAME such as 'bureau' or "
-                                                  "'keys/bureau', not '%s'",
+        return cli_error(c, ivl_fail(IVL_E_USAGE,
+                                     _("keygen needs a NAME such as 'bureau' or "
+                                       "'keys/bureau', not '%s'"),
                                      pos[0]));
     if (!ivl_note_name_valid(name))
         return cli_error(c, ivl_fail(IVL_E_USAGE,
-                                     "key name '%s' must be 1-128 bytes without spaces or '+'", name));
+                                     _("key name '%s' must be 1-128 bytes without spaces or '+'"),
+                                     name));
     struct stat sb;
     if (!force && (!lstat(keyp, &sb) || !lstat(pubp, &sb)))
-        return cli_error(c, ivl_fail(IVL_E_EXISTS, "%s exists; use --force to replace it",
+        return cli_error(c, ivl_fail(IVL_E_EXISTS, _("%s exists; use --force to replace it"),
                                      !lstat(keyp, &sb) ? keyp : pubp));
 
     struct ivl_seckey *k = NULL;
@@ -58,7 +61,7 @@ int cmd_keygen(struct cli *c, int argc, char **argv)
     if (!rc && !unenc) {
         pass = sodium_malloc(IVL_KEY_PASS_MAX);
         rc = pass ? cli_new_passphrase(c, pass, IVL_KEY_PASS_MAX, &plen)
-                  : ivl_fail(IVL_E_NOMEM, "out of memory");
+                  : ivl_fail(IVL_E_NOMEM, _("out of memory"));
     }
     if (!rc) rc = ivl_key_save(k, keyp, unenc ? NULL : pass, plen, force != NULL);
     if (!rc) rc = write_pub(pubp, name, ivl_key_public(k), force != NULL);
@@ -74,7 +77,9 @@ int cmd_keygen(struct cli *c, int argc, char **argv)
         cli_json_out(json_pack("{s:s,s:s,s:s,s:b}", "key", keyp, "pub", pubp, "verifier_key", line,
                                "encrypted", !unenc));
     else
-        printf("wrote %s (%s) and %s\n%s\n", keyp, unenc ? "unencrypted" : "encrypted", pubp, line);
+        printf(unenc ? _("wrote %s (unencrypted) and %s\n%s\n")
+                     : _("wrote %s (encrypted) and %s\n%s\n"),
+               keyp, pubp, line);
     return 0;
 }
 
@@ -111,11 +116,11 @@ int cmd_init(struct cli *c, int argc, char **argv)
         return cli_error(c, rc);
     if (!ivl_note_name_valid(origin) || strlen(origin) > IVL_MAX_ORIGIN)
         return cli_error(c, ivl_fail(IVL_E_USAGE,
-                                     "--origin '%s' must be 1-128 bytes without spaces or '+' "
-                                     "(e.g. qinshui.gov.cn/ivl)",
+                                     _("--origin '%s' must be 1-128 bytes without spaces or '+' "
+                                       "(e.g. qinshui.gov.cn/ivl)"),
                                      origin));
     rc = ivl_uscc_check(uscc);
-    if (rc) return cli_error(c, ivl_fail(rc, "--uscc %s: %s", uscc, ivl_err_detail(rc)));
+    if (rc) return cli_error(c, ivl_fail(rc, _("--uscc %s: %s"), uscc, ivl_err_detail(rc)));
 
     struct ivl_seckey *auth = NULL, *logk = NULL;
     struct ivl_entry e = {0};

@@ -74,9 +74,15 @@ int cmd_budget_list(struct cli *c, int argc, char **argv)
     MDB_val k, v;
     json_t *arr = json_array();
     char a[7][24], d[16];
-    if (!c->json)
-        printf("%-16s %16s %16s %16s %16s %16s  %s\n", "budget", "total", "issued", "redeemed",
-               "paid", "available", "until");
+    if (!c->json) {
+        const char *h[] = {_("total"), _("issued"), _("redeemed"), _("paid"), _("available")};
+        cli_pad(stdout, _("budget"), 16);
+        for (int i = 0; i < 5; i++) {
+            putchar(' ');
+            cli_rpad(stdout, h[i], 16);
+        }
+        printf("  %s\n", _("until"));
+    }
     mdb_cursor_open(st.txn, st.dbi[IVL_DB_BUDGETS], &cur);
     for (int r = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc && r == 0;
          r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -88,9 +94,8 @@ int cmd_budget_list(struct cli *c, int argc, char **argv)
         }
         ivl_date_format(b.b.until, d, sizeof d);
         cli_pad(stdout, b.b.budget, 16);
-        printf(" %16s %16s %16s %16s %16s  %s\n", cli_amt(b.b.total, a[0]),
-               cli_amt(b.issued, a[1]), cli_amt(b.redeemed, a[2]), cli_amt(b.paid, a[3]),
-               cli_amt(available(&b), a[4]), d);
+        printf(" %16s %16s %16s %16s %16s  %s\n", cli_amt(b.b.total, a[0]), cli_amt(b.issued, a[1]),
+               cli_amt(b.redeemed, a[2]), cli_amt(b.paid, a[3]), cli_amt(available(&b), a[4]), d);
     }
     mdb_cursor_close(cur);
     ivl_ledger_end(&st);
@@ -98,8 +103,10 @@ int cmd_budget_list(struct cli *c, int argc, char **argv)
         json_decref(arr);
         return cli_error(c, rc);
     }
-    if (c->json) cli_json_out(arr);
-    else json_decref(arr);
+    if (c->json)
+        cli_json_out(arr);
+    else
+        json_decref(arr);
     return 0;
 }
 
@@ -109,20 +116,24 @@ static void print_budget(const struct ivl_budget_rec *b)
     ivl_percent_format(b->b.ratio_bp, r, sizeof r);
     ivl_date_format(b->b.until, d, sizeof d);
     ivl_categories_format(b->b.categories, cats, sizeof cats);
-    printf("budget       %s\n", b->b.budget);
-    printf("total        %16s\n", cli_amt(b->b.total, a));
-    printf("cap          %16s   per enterprise or group\n", cli_amt(b->b.cap, a));
-    printf("ratio        %16s   of each contract\n", r);
-    printf("until        %16s   (end of day, China Standard Time)\n", d);
-    printf("categories   %16s\n", cats[0] ? cats : "any");
-    printf("vouchers     %16llu\n", (unsigned long long)b->n_vouchers);
-    printf("issued       %16s\n", cli_amt(b->issued, a));
-    printf("released     %16s   revoked or expired, back in the budget\n", cli_amt(b->released, a));
-    printf("redeemed     %16s\n", cli_amt(b->redeemed, a));
-    printf("claimed      %16s\n", cli_amt(b->claimed, a));
-    printf("paid         %16s\n", cli_amt(b->paid, a));
-    printf("clawed back  %16s\n", cli_amt(b->clawed_back, a));
-    printf("available    %16s   total - issued + released\n", cli_amt(available(b), a));
+    cli_field(_("budget"), 13, "%s\n", b->b.budget);
+    cli_field(_("total"), 13, "%16s\n", cli_amt(b->b.total, a));
+    cli_field(_("cap"), 13, _("%16s   per enterprise or group\n"), cli_amt(b->b.cap, a));
+    cli_field(_("ratio"), 13, _("%16s   of each contract\n"), r);
+    cli_field(_("until"), 13, _("%16s   (end of day, China Standard Time)\n"), d);
+    cli_field(_("categories"), 13, "%s", "");
+    cli_rpad(stdout, cats[0] ? cats : _("any"), 16);
+    putchar('\n');
+    cli_field(_("vouchers"), 13, "%16llu\n", (unsigned long long)b->n_vouchers);
+    cli_field(_("issued"), 13, "%16s\n", cli_amt(b->issued, a));
+    cli_field(_("released"), 13, _("%16s   revoked or expired, back in the budget\n"),
+              cli_amt(b->released, a));
+    cli_field(_("redeemed"), 13, "%16s\n", cli_amt(b->redeemed, a));
+    cli_field(_("claimed"), 13, "%16s\n", cli_amt(b->claimed, a));
+    cli_field(_("paid"), 13, "%16s\n", cli_amt(b->paid, a));
+    cli_field(_("clawed back"), 13, "%16s\n", cli_amt(b->clawed_back, a));
+    cli_field(_("available"), 13, _("%16s   total - issued + released\n"),
+              cli_amt(available(b), a));
 }
 
 int cmd_budget_show(struct cli *c, int argc, char **argv)
@@ -130,17 +141,19 @@ int cmd_budget_show(struct cli *c, int argc, char **argv)
     const char *pos[1];
     int np;
     PARSE(NULL, pos, 1, &np);
-    if (np != 1) return cli_error(c, ivl_fail(IVL_E_USAGE, "budget show needs an ID"));
+    if (np != 1) return cli_error(c, ivl_fail(IVL_E_USAGE, _("budget show needs an ID")));
     struct ivl_state st;
     struct ivl_budget_rec b;
     int rc = open_read(c, &st);
     if (rc) return cli_error(c, rc);
     rc = ivl_st_budget(&st, pos[0], &b);
     ivl_ledger_end(&st);
-    if (rc == IVL_E_NOT_FOUND) rc = ivl_fail(IVL_E_NOT_FOUND, "no budget %s", pos[0]);
+    if (rc == IVL_E_NOT_FOUND) rc = ivl_fail(IVL_E_NOT_FOUND, _("no budget %s"), pos[0]);
     if (rc) return cli_error(c, rc);
-    if (c->json) cli_json_out(budget_json(&b));
-    else print_budget(&b);
+    if (c->json)
+        cli_json_out(budget_json(&b));
+    else
+        print_budget(&b);
     return 0;
 }
 
@@ -168,14 +181,15 @@ int cmd_balance(struct cli *c, int argc, char **argv)
     const char *pos[1];
     int np;
     PARSE(NULL, pos, 1, &np);
-    if (np != 1) return cli_error(c, ivl_fail(IVL_E_USAGE, "balance needs a USCC"));
-    int rc = cli_uscc(pos[0], "USCC");
+    if (np != 1) return cli_error(c, ivl_fail(IVL_E_USAGE, _("balance needs a USCC")));
+    int rc = cli_uscc(pos[0], N_("USCC"));
     if (rc) return cli_error(c, rc);
     struct ivl_state st;
     struct ivl_party_rec p;
     if ((rc = open_read(c, &st))) return cli_error(c, rc);
     rc = ivl_st_party(&st, pos[0], &p);
-    if (rc == IVL_E_NOT_FOUND) rc = ivl_fail(IVL_E_NOT_FOUND, "no party %s is registered", pos[0]);
+    if (rc == IVL_E_NOT_FOUND)
+        rc = ivl_fail(IVL_E_NOT_FOUND, _("no party %s is registered"), pos[0]);
     MDB_cursor *cur = NULL;
     MDB_val k = {IVL_USCC_LEN, (void *)pos[0]}, v;
     json_t *arr = json_array();
@@ -183,13 +197,21 @@ int cmd_balance(struct cli *c, int argc, char **argv)
     char a[3][24], d[16], id[37];
     if (!rc && !c->json) {
         printf("%s  %s\n\n", p.p.uscc, p.p.name);
-        printf("%-36s  %-12s %14s %14s  %-8s %s\n", "voucher", "budget", "face", "remaining",
-               "status", "until");
+        cli_pad(stdout, _("voucher"), 38);
+        cli_pad(stdout, _("budget"), 12);
+        putchar(' ');
+        cli_rpad(stdout, _("face"), 14);
+        putchar(' ');
+        cli_rpad(stdout, _("remaining"), 14);
+        printf("  ");
+        cli_pad(stdout, _("status"), 9);
+        printf("%s\n", _("until"));
     }
     if (!rc) mdb_cursor_open(st.txn, st.dbi[IVL_DB_HOLDINGS], &cur);
     int r = rc ? MDB_NOTFOUND : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     for (; !rc && r == 0; r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != IVL_USCC_LEN + IVL_ID_LEN || memcmp(k.mv_data, pos[0], IVL_USCC_LEN)) break;
+        if (k.mv_size != IVL_USCC_LEN + IVL_ID_LEN || memcmp(k.mv_data, pos[0], IVL_USCC_LEN))
+            break;
         struct ivl_voucher_rec x;
         if ((rc = ivl_st_voucher(&st, (const uint8_t *)k.mv_data + IVL_USCC_LEN, &x))) break;
         const char *status = voucher_status(&x, c->now);
@@ -201,7 +223,9 @@ int cmd_balance(struct cli *c, int argc, char **argv)
         ivl_date_format(x.until, d, sizeof d);
         printf("%s  ", cli_id_str(x.id, id));
         cli_pad(stdout, x.budget, 12);
-        printf(" %14s %14s  %-8s %s\n", cli_amt(x.face, a[0]), cli_amt(x.remaining, a[1]), status, d);
+        printf(" %14s %14s  ", cli_amt(x.face, a[0]), cli_amt(x.remaining, a[1]));
+        cli_pad(stdout, _(status), 9);
+        printf("%s\n", d);
     }
     if (cur) mdb_cursor_close(cur);
     ivl_ledger_end(&st);
@@ -214,7 +238,7 @@ int cmd_balance(struct cli *c, int argc, char **argv)
                                "total_remaining", cli_json_amount(total), "vouchers", arr));
     else {
         json_decref(arr);
-        printf("\ntotal remaining on active vouchers: %s\n", cli_amt(total, a[2]));
+        printf(_("\ntotal remaining on active vouchers: %s\n"), cli_amt(total, a[2]));
     }
     return 0;
 }
@@ -233,9 +257,11 @@ static json_t *redemption_json(const struct ivl_redemption_rec *r)
     json_object_set_new(j, "amount", cli_json_amount(r->r.amount));
     json_object_set_new(j, "contract_amount", cli_json_amount(r->r.contract_amount));
     json_object_set_new(j, "contract_hash", cli_json_hex(r->r.contract, 32));
-    json_object_set_new(j, "category", r->r.category ? json_string(ivl_category_name(r->r.category)) : json_null());
+    json_object_set_new(
+        j, "category", r->r.category ? json_string(ivl_category_name(r->r.category)) : json_null());
     json_object_set_new(j, "status", json_string(r->status ? "cancelled" : "active"));
-    json_object_set_new(j, "claim", memcmp(r->claim, zero, IVL_ID_LEN) ? cli_json_id(r->claim) : json_null());
+    json_object_set_new(j, "claim",
+                        memcmp(r->claim, zero, IVL_ID_LEN) ? cli_json_id(r->claim) : json_null());
     json_object_set_new(j, "seq", json_integer((json_int_t)r->seq));
     json_object_set_new(j, "at", cli_json_time(r->at));
     return j;
@@ -262,6 +288,88 @@ static json_t *claim_json(const struct ivl_claim_rec *x)
     return j;
 }
 
+/* The labels `ivl show` prints for people: the JSON keys, translated. */
+static const char *const show_labels[] = {
+    N_("amount"),
+    N_("appended_at"),
+    N_("at"),
+    N_("authority"),
+    N_("bank_ref"),
+    N_("budget"),
+    N_("categories"),
+    N_("category"),
+    N_("claim"),
+    N_("claimed_at"),
+    N_("contract_amount"),
+    N_("contract_hash"),
+    N_("cosignature"),
+    N_("decided_at"),
+    N_("face"),
+    N_("group"),
+    N_("holder"),
+    N_("id"),
+    N_("invoice_hash"),
+    N_("issued_at"),
+    N_("key_name"),
+    N_("kind"),
+    N_("leaf_bytes"),
+    N_("leaf_hash"),
+    N_("log_public_key"),
+    N_("name"),
+    N_("origin"),
+    N_("paid_at"),
+    N_("provider"),
+    N_("public_key"),
+    N_("reason"),
+    N_("redemption"),
+    N_("related"),
+    N_("released"),
+    N_("remaining"),
+    N_("role"),
+    N_("root"),
+    N_("seq"),
+    N_("signatures"),
+    N_("signed_at"),
+    N_("sme"),
+    N_("status"),
+    N_("to"),
+    N_("tree_size"),
+    N_("type"),
+    N_("until"),
+    N_("uscc"),
+    N_("uscc_unchecked"),
+    N_("voucher"),
+    N_("vouchers"),
+};
+/* The values of "kind" and "status" that people read (JSON keeps the token). */
+static const char *const show_words[] = {
+    N_("voucher"),  N_("redemption"), N_("claim"),       N_("entry"),   N_("active"),
+    N_("expired"),  N_("revoked"),    N_("cancelled"),   N_("pending"), N_("approved"),
+    N_("rejected"), N_("paid"),       N_("clawed_back"),
+};
+
+static const char *show_tr(const char *const *list, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(list[i], s)) return _(list[i]);
+    return s;
+}
+
+/* Prints an RFC 3339 time field ("until", "at", "…_at") as people read it
+ * ("2026-03-01 10:00:00", China Standard Time); 0 if `key` is not one. */
+static int show_time(const char *key, const char *s)
+{
+    size_t n = strlen(key);
+    int64_t t;
+    char buf[IVL_TIME_BUF];
+    if (strcmp(key, "until") && strcmp(key, "at") && (n < 4 || strcmp(key + n - 3, "_at")))
+        return 0;
+    if (ivl_time_parse(s, &t)) return 0;
+    ivl_time_format_human(t, buf, sizeof buf);
+    printf("%s\n", buf);
+    return 1;
+}
+
 /* Prints a JSON object as aligned "key  value" lines for people. */
 static void print_fields(json_t *j)
 {
@@ -270,8 +378,13 @@ static void print_fields(json_t *j)
     json_object_foreach(j, key, val)
     {
         if (json_is_null(val)) continue;
-        cli_pad(stdout, key, 16);
-        if (json_is_string(val)) {
+        cli_pad(stdout, show_tr(show_labels, sizeof show_labels / sizeof *show_labels, key), 16);
+        if (json_is_string(val) && (!strcmp(key, "kind") || !strcmp(key, "status"))) {
+            printf("%s\n", show_tr(show_words, sizeof show_words / sizeof *show_words,
+                                   json_string_value(val)));
+        } else if (json_is_string(val) && show_time(key, json_string_value(val))) {
+            /* printed by show_time: CST for people, as `ivl log` prints it */
+        } else if (json_is_string(val)) {
             printf("%s\n", json_string_value(val));
         } else {
             char *s = json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -283,7 +396,7 @@ static void print_fields(json_t *j)
 
 static int show_json(struct cli *c, json_t *j)
 {
-    if (!j) return cli_error(c, ivl_fail(IVL_E_NOMEM, "out of memory"));
+    if (!j) return cli_error(c, ivl_fail(IVL_E_NOMEM, _("out of memory")));
     if (c->json) {
         cli_json_out(j);
     } else {
@@ -321,7 +434,9 @@ int cmd_show(struct cli *c, int argc, char **argv)
     const char *pos[1];
     int np;
     PARSE(NULL, pos, 1, &np);
-    if (np != 1) return cli_error(c, ivl_fail(IVL_E_USAGE, "show needs an id, a sequence number or a USCC"));
+    if (np != 1)
+        return cli_error(c,
+                         ivl_fail(IVL_E_USAGE, _("show needs an id, a sequence number or a USCC")));
     const char *a = pos[0];
     struct ivl_state st;
     int rc = open_read(c, &st);
@@ -329,18 +444,19 @@ int cmd_show(struct cli *c, int argc, char **argv)
     uint64_t seq;
     uint8_t id[IVL_ID_LEN], type;
     json_t *j = NULL;
-    if (strlen(a) == IVL_USCC_LEN && !cli_uscc(a, "USCC")) {
+    if (strlen(a) == IVL_USCC_LEN && !cli_uscc(a, N_("USCC"))) {
         struct ivl_party_rec p;
         rc = ivl_st_party(&st, a, &p);
         ivl_ledger_end(&st);
-        if (rc == IVL_E_NOT_FOUND) rc = ivl_fail(IVL_E_NOT_FOUND, "no party %s is registered", a);
+        if (rc == IVL_E_NOT_FOUND)
+            rc = ivl_fail(IVL_E_NOT_FOUND, _("no party %s is registered"), a);
         return rc ? cli_error(c, rc) : cli_print_party(c, &p);
     }
-    if (!cli_u64(a, "sequence number", &seq)) {
+    if (!cli_u64(a, N_("sequence number"), &seq)) {
         rc = show_entry(c, &st, seq);
     } else if (!ivl_id_parse(a, id)) {
         rc = ivl_st_id(&st, id, &seq, &type);
-        if (rc == IVL_E_NOT_FOUND) rc = ivl_fail(IVL_E_NOT_FOUND, "no entry has id %s", a);
+        if (rc == IVL_E_NOT_FOUND) rc = ivl_fail(IVL_E_NOT_FOUND, _("no entry has id %s"), a);
         if (!rc && type == IVL_T_ISSUE) {
             struct ivl_voucher_rec v;
             if (!(rc = ivl_st_voucher(&st, id, &v))) j = voucher_json(&v, c->now);
@@ -354,7 +470,7 @@ int cmd_show(struct cli *c, int argc, char **argv)
             rc = show_entry(c, &st, seq);
         }
     } else {
-        rc = ivl_fail(IVL_E_USAGE, "'%s' is not an id, a sequence number or a USCC", a);
+        rc = ivl_fail(IVL_E_USAGE, _("'%s' is not an id, a sequence number or a USCC"), a);
     }
     ivl_ledger_end(&st);
     if (rc) return cli_error(c, rc);
@@ -397,8 +513,10 @@ int cmd_log(struct cli *c, int argc, char **argv)
         json_decref(arr);
         return cli_error(c, rc);
     }
-    if (c->json) cli_json_out(arr);
-    else json_decref(arr);
+    if (c->json)
+        cli_json_out(arr);
+    else
+        json_decref(arr);
     return 0;
 }
 
@@ -428,17 +546,23 @@ int cmd_status(struct cli *c, int argc, char **argv)
     char hex[65], t[40];
     cli_hex(h.root, 32, hex);
     if (c->json) {
-        cli_json_out(json_pack("{s:s,s:I,s:s,s:o,s:s,s:I,s:I,s:I,s:I,s:I}", "origin", origin, "size",
-                               (json_int_t)h.size, "root", hex, "last_append",
-                               cli_json_time(h.last_time), "ledger", c->ledger_dir, "parties",
-                               (json_int_t)np, "budgets", (json_int_t)nb, "vouchers", (json_int_t)nv,
-                               "redemptions", (json_int_t)nr, "claims", (json_int_t)nc));
+        cli_json_out(json_pack(
+            "{s:s,s:I,s:s,s:o,s:s,s:I,s:I,s:I,s:I,s:I}", "origin", origin, "size",
+            (json_int_t)h.size, "root", hex, "last_append", cli_json_time(h.last_time), "ledger",
+            c->ledger_dir, "parties", (json_int_t)np, "budgets", (json_int_t)nb, "vouchers",
+            (json_int_t)nv, "redemptions", (json_int_t)nr, "claims", (json_int_t)nc));
         return 0;
     }
     ivl_time_format_human(h.last_time, t, sizeof t);
-    printf("origin       %s\nledger       %s\nsize         %llu entries\nroot         %s\n"
-           "last append  %s\nparties      %zu\nbudgets      %zu\nvouchers     %zu\n"
-           "redemptions  %zu\nclaims       %zu\n",
-           origin, c->ledger_dir, (unsigned long long)h.size, hex, t, np, nb, nv, nr, nc);
+    cli_field(_("origin"), 13, "%s\n", origin);
+    cli_field(_("ledger"), 13, "%s\n", c->ledger_dir);
+    cli_field(_("size"), 13, _("%llu entries\n"), (unsigned long long)h.size);
+    cli_field(_("root"), 13, "%s\n", hex);
+    cli_field(_("last append"), 13, "%s\n", t);
+    cli_field(_("parties"), 13, "%zu\n", np);
+    cli_field(_("budgets"), 13, "%zu\n", nb);
+    cli_field(_("vouchers"), 13, "%zu\n", nv);
+    cli_field(_("redemptions"), 13, "%zu\n", nr);
+    cli_field(_("claims"), 13, "%zu\n", nc);
     return 0;
 }

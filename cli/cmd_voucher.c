@@ -8,6 +8,7 @@
 #include "csv.h"
 #include "fileio.h"
 #include "parse.h"
+#include "progress.h"
 #include "request.h"
 
 #include <sodium.h>
@@ -34,20 +35,23 @@ int cmd_budget_open(struct cli *c, int argc, char **argv)
     const char *total = NULL, *cap = NULL, *ratio = NULL, *until = NULL, *cats = NULL, *key = NULL,
                *pos[1];
     int np, rc;
-    struct cli_opt opts[] = {{"--total", OPT_STR, &total}, {"--cap", OPT_STR, &cap},
-                             {"--ratio", OPT_STR, &ratio}, {"--until", OPT_STR, &until},
-                             {"--categories", OPT_STR, &cats}, {"--key", OPT_STR, &key},
+    struct cli_opt opts[] = {{"--total", OPT_STR, &total},
+                             {"--cap", OPT_STR, &cap},
+                             {"--ratio", OPT_STR, &ratio},
+                             {"--until", OPT_STR, &until},
+                             {"--categories", OPT_STR, &cats},
+                             {"--key", OPT_STR, &key},
                              {0}};
     PARSE(opts, pos, 1, &np);
     struct ivl_entry e = {0};
     struct ivl_budget *b = &e.u.budget;
     cli_new_entry(c, &e, IVL_T_BUDGET);
-    rc = np == 1 ? cli_text(pos[0], "budget ID", IVL_MAX_BUDGETID)
-                 : ivl_fail(IVL_E_USAGE, "budget open needs an ID");
+    rc = np == 1 ? cli_text(pos[0], N_("budget ID"), IVL_MAX_BUDGETID)
+                 : ivl_fail(IVL_E_USAGE, _("budget open needs an ID"));
     if (!rc) rc = cli_amount(total, "--total", &b->total);
     if (!rc) rc = cli_amount(cap, "--cap", &b->cap);
     if (!rc && !(rc = cli_need(ratio, "--ratio")) && (rc = ivl_percent_parse(ratio, &b->ratio_bp)))
-        rc = ivl_fail(rc, "--ratio '%s': %s", ratio, ivl_err_detail(rc));
+        rc = ivl_fail(rc, _("--ratio '%s': %s"), ratio, ivl_err_detail(rc));
     if (!rc) rc = cli_date(until, "--until", &b->until);
     if (!rc && cats) rc = ivl_categories_parse(cats, &b->categories);
     if (rc) return cli_error(c, rc);
@@ -70,7 +74,7 @@ static int issue_fields(struct ivl_state *st, struct ivl_issue *is, const char *
     snprintf(is->holder, sizeof is->holder, "%s", to);
     if (!until || !*until) { /* default: the budget's end */
         rc = ivl_st_budget(st, budget, &b);
-        if (rc == IVL_E_NOT_FOUND) return ivl_fail(IVL_E_BUDGET_UNKNOWN, "no budget %s", budget);
+        if (rc == IVL_E_NOT_FOUND) return ivl_fail(IVL_E_BUDGET_UNKNOWN, _("no budget %s"), budget);
         if (rc) return rc;
         is->until = b.b.until;
     }
@@ -89,13 +93,13 @@ static int issue_batch(struct cli *c, const char *budget, const char *path, cons
     if ((rc = cli_open(c)) || (rc = ivl_ledger_begin(c->l, &st))) return cli_error(c, rc);
     rc = ivl_st_budget(&st, budget, &br); /* one rule error, as for a single issue */
     ivl_ledger_end(&st);
-    if (rc == IVL_E_NOT_FOUND) rc = ivl_fail(IVL_E_BUDGET_UNKNOWN, "no budget %s", budget);
+    if (rc == IVL_E_NOT_FOUND) rc = ivl_fail(IVL_E_BUDGET_UNKNOWN, _("no budget %s"), budget);
     if (rc) return cli_error(c, rc);
     if ((rc = cli_read_csv(c, path, cols, 3, &csv, idx))) return cli_error(c, rc);
     size_t n = ivl_csv_nrows(csv);
     struct ivl_entry *es = calloc(n, sizeof *es);
     unsigned *lines = calloc(n, sizeof *lines);
-    if (!es || !lines) rc = ivl_fail(IVL_E_NOMEM, "out of memory");
+    if (!es || !lines) rc = ivl_fail(IVL_E_NOMEM, _("out of memory"));
     if (!rc) rc = cli_load_key(c, keyp, &k);
     if (!rc) rc = cli_key_party(c, k, IVL_ROLE_AUTHORITY, &auth);
     if (!rc && !(rc = ivl_ledger_begin(c->l, &st))) {
@@ -108,11 +112,15 @@ static int issue_batch(struct cli *c, const char *budget, const char *path, cons
             if (r == IVL_E_NOMEM || ivl_err_exit(r) == IVL_EXIT_IO) {
                 rc = r;
             } else if (r) {
-                fprintf(stderr, "ivl: %s line %u: %s\n", path, lines[i], ivl_err_detail(r));
+                fprintf(stderr, _("ivl: %s line %u: %s\n"), path, lines[i], ivl_err_detail(r));
                 nbad++;
             }
         }
-        if (!rc && !nbad) rc = cli_sign_many(st.origin, es, n, auth.p.uscc, k);
+        if (!rc && !nbad) {
+            cli_progress_begin(c, CLI_PHASE_SIGN);
+            rc = cli_sign_many(st.origin, es, n, auth.p.uscc, k);
+            cli_progress_end(c);
+        }
         ivl_ledger_end(&st);
     }
     uint8_t own[IVL_PUB_LEN];
@@ -120,8 +128,10 @@ static int issue_batch(struct cli *c, const char *budget, const char *path, cons
     ivl_csv_free(csv);
     ivl_key_free(k);
     if (!rc && nbad)
-        rc = ivl_fail(IVL_E_CSV, "%s: %d bad row%s; nothing was appended", path, nbad,
-                      nbad == 1 ? "" : "s");
+        rc = ivl_fail(IVL_E_CSV,
+                      dngettext(IVL_TEXTDOMAIN, "%s: %d bad row; nothing was appended",
+                                "%s: %d bad rows; nothing was appended", (unsigned long)nbad),
+                      path, nbad);
     rc = rc ? cli_error(c, rc) : cli_append_batch(c, es, n, lines, path, own);
     free(es);
     free(lines);
@@ -132,16 +142,20 @@ int cmd_issue(struct cli *c, int argc, char **argv)
 {
     const char *budget = NULL, *to = NULL, *amount = NULL, *until = NULL, *key = NULL,
                *batch = NULL;
-    struct cli_opt opts[] = {{"--budget", OPT_STR, &budget}, {"--to", OPT_STR, &to},
-                             {"--amount", OPT_STR, &amount}, {"--until", OPT_STR, &until},
-                             {"--key", OPT_STR, &key},       {"--batch", OPT_STR, &batch},
+    struct cli_opt opts[] = {{"--budget", OPT_STR, &budget},
+                             {"--to", OPT_STR, &to},
+                             {"--amount", OPT_STR, &amount},
+                             {"--until", OPT_STR, &until},
+                             {"--key", OPT_STR, &key},
+                             {"--batch", OPT_STR, &batch},
                              {0}};
     PARSE(opts, NULL, 0, NULL);
     int rc = cli_text(budget, "--budget", IVL_MAX_BUDGETID);
     if (rc) return cli_error(c, rc);
     if (batch) {
         if (to || amount || until)
-            return cli_error(c, ivl_fail(IVL_E_USAGE, "--batch takes uscc, amount, until from the file"));
+            return cli_error(
+                c, ivl_fail(IVL_E_USAGE, _("--batch takes uscc, amount, until from the file")));
         return issue_batch(c, budget, batch, key);
     }
     struct ivl_entry e = {0};
@@ -158,7 +172,7 @@ int cmd_issue(struct cli *c, int argc, char **argv)
 
 static int bad_req(const char *path, const char *why)
 {
-    return ivl_fail(IVL_E_BAD_REQUEST, "request %s: %s", path, why);
+    return ivl_fail(IVL_E_BAD_REQUEST, _("request %s: %s"), path, why);
 }
 
 static int request_read(const char *path, struct ivl_entry *e, char *origin)
@@ -169,7 +183,7 @@ static int request_read(const char *path, struct ivl_entry *e, char *origin)
     if (rc) return rc;
     rc = ivl_request_parse(buf, n, e, origin);
     free(buf);
-    if (rc) return ivl_fail(rc, "request %s: %s", path, ivl_err_detail(rc));
+    if (rc) return ivl_fail(rc, _("request %s: %s"), path, ivl_err_detail(rc));
     return 0;
 }
 
@@ -211,21 +225,22 @@ static int request_check_sig(struct cli *c, const char *origin, const struct ivl
     int rc = cli_open(c);
     if (rc || (rc = ivl_ledger_begin(c->l, &st))) return rc;
     if (strcmp(origin, st.origin))
-        rc = ivl_fail(IVL_E_BAD_REQUEST, "request %s is for ledger %s, not %s", path, origin, st.origin);
+        rc = ivl_fail(IVL_E_BAD_REQUEST, _("request %s is for ledger %s, not %s"), path, origin,
+                      st.origin);
     if (!rc) rc = ivl_st_party(&st, e->sigs[slot].signer, &p);
     ivl_ledger_end(&st);
     if (rc == IVL_E_NOT_FOUND)
-        rc = ivl_fail(IVL_E_BAD_REQUEST, "request %s is signed by %s, who is not registered", path,
-                      e->sigs[slot].signer);
+        rc = ivl_fail(IVL_E_BAD_REQUEST, _("request %s is signed by %s, who is not registered"),
+                      path, e->sigs[slot].signer);
     if (!rc) rc = ivl_body_encode(e, &body);
     if (!rc) rc = ivl_sig_message(origin, body.p, body.len, &msg);
     if (!rc && crypto_sign_verify_detached(e->sigs[slot].sig, msg.p, msg.len, p.p.pub)) {
-        rc = ivl_fail(IVL_E_BAD_SIG, "request %s: signature of %s does not verify", path,
+        rc = ivl_fail(IVL_E_BAD_SIG, _("request %s: signature of %s does not verify"), path,
                       e->sigs[slot].signer);
         if (signed_by_old_key(c, e->sigs[slot].signer, e->sigs[slot].sig, &msg))
             rc = ivl_fail(IVL_E_KEY_ROLE,
-                          "request %s was signed with a key of %s that has since been replaced; "
-                          "sign it again with the current key",
+                          _("request %s was signed with a key of %s that has since been replaced; "
+                            "sign it again with the current key"),
                           path, e->sigs[slot].signer);
     }
     ivl_buf_free(&body);
@@ -249,16 +264,12 @@ int cmd_redeem(struct cli *c, int argc, char **argv)
 {
     const char *voucher = NULL, *prov = NULL, *contract = NULL, *camount = NULL, *amount = NULL,
                *cat = NULL, *key = NULL, *cosign = NULL, *outp = NULL;
-    struct cli_opt opts[] = {{"--voucher", OPT_STR, &voucher},
-                             {"--provider", OPT_STR, &prov},
-                             {"--contract", OPT_STR, &contract},
-                             {"--contract-amount", OPT_STR, &camount},
-                             {"--amount", OPT_STR, &amount},
-                             {"--category", OPT_STR, &cat},
-                             {"--key", OPT_STR, &key},
-                             {"--cosign", OPT_STR, &cosign},
-                             {"--out", OPT_STR, &outp},
-                             {0}};
+    struct cli_opt opts[] = {
+        {"--voucher", OPT_STR, &voucher},   {"--provider", OPT_STR, &prov},
+        {"--contract", OPT_STR, &contract}, {"--contract-amount", OPT_STR, &camount},
+        {"--amount", OPT_STR, &amount},     {"--category", OPT_STR, &cat},
+        {"--key", OPT_STR, &key},           {"--cosign", OPT_STR, &cosign},
+        {"--out", OPT_STR, &outp},          {0}};
     PARSE(opts, NULL, 0, NULL);
     struct ivl_entry e = {0};
     struct ivl_redeem *r = &e.u.redeem;
@@ -268,7 +279,8 @@ int cmd_redeem(struct cli *c, int argc, char **argv)
     char origin[IVL_MAX_ORIGIN + 1];
     cli_new_entry(c, &e, IVL_T_REDEEM);
     int rc = 0;
-    if (!cosign == !outp) rc = ivl_fail(IVL_E_USAGE, "give exactly one of --cosign PROV.key and --out REQ");
+    if (!cosign == !outp)
+        rc = ivl_fail(IVL_E_USAGE, _("give exactly one of --cosign PROV.key and --out REQ"));
     if (!rc) rc = cli_need(voucher, "--voucher");
     if (!rc) rc = cli_id(voucher, "--voucher", r->voucher);
     if (!rc) rc = cli_need(prov, "--provider");
@@ -277,7 +289,11 @@ int cmd_redeem(struct cli *c, int argc, char **argv)
     if (!rc) rc = cli_amount(amount, "--amount", &r->amount);
     if (!rc && cat) {
         int bit = ivl_category_from_name(cat);
-        if (bit < 0) rc = ivl_fail(IVL_E_USAGE, "--category '%s' is not one of rd, testing, ip, consulting, transfer, instruments", cat);
+        if (bit < 0)
+            rc = ivl_fail(IVL_E_USAGE,
+                          _("--category '%s' is not one of rd, testing, ip, consulting, transfer, "
+                            "instruments"),
+                          cat);
         r->category = (uint8_t)(bit < 0 ? 0 : bit);
     }
     if (!rc) rc = hash_file(contract, "--contract", r->contract);
@@ -286,7 +302,8 @@ int cmd_redeem(struct cli *c, int argc, char **argv)
     if (!rc && cosign) rc = cli_load_key(c, cosign, &pk);
     if (!rc && cosign) rc = cli_key_party(c, pk, IVL_ROLE_PROVIDER, &pp);
     if (!rc && cosign && strcmp(pp.p.uscc, prov))
-        rc = ivl_fail(IVL_E_KEY_ROLE, "--cosign key belongs to %s, not to provider %s", pp.p.uscc, prov);
+        rc = ivl_fail(IVL_E_KEY_ROLE, _("--cosign key belongs to %s, not to provider %s"),
+                      pp.p.uscc, prov);
     if (!rc && !(rc = ivl_ledger_begin(c->l, &st))) {
         snprintf(origin, sizeof origin, "%s", st.origin);
         ivl_ledger_end(&st);
@@ -303,7 +320,7 @@ int cmd_redeem(struct cli *c, int argc, char **argv)
     if (cosign) return cli_append(c, &e, 1);
 
     char *text = request_format(origin, &e, NULL);
-    if (!text) return cli_error(c, ivl_fail(IVL_E_NOMEM, "out of memory"));
+    if (!text) return cli_error(c, ivl_fail(IVL_E_NOMEM, _("out of memory")));
     rc = ivl_file_write(outp, text, strlen(text), 0644, 0);
     free(text);
     if (rc) return cli_error(c, rc);
@@ -311,7 +328,8 @@ int cmd_redeem(struct cli *c, int argc, char **argv)
     if (c->json)
         cli_json_out(json_pack("{s:s,s:s}", "request", outp, "id", cli_id_str(e.id, id)));
     else
-        printf("%s\nwrote request %s: the provider countersigns it with 'ivl cosign %s --key PROV.key'\n",
+        printf(_("%s\nwrote request %s: the provider countersigns it with 'ivl cosign %s --key "
+                 "PROV.key'\n"),
                cli_id_str(e.id, id), outp, outp);
     return 0;
 }
@@ -322,24 +340,24 @@ int cmd_cosign(struct cli *c, int argc, char **argv)
     int np, rc;
     struct cli_opt opts[] = {{"--key", OPT_STR, &key}, {0}};
     PARSE(opts, pos, 1, &np);
-    if (np != 1) return cli_error(c, ivl_fail(IVL_E_USAGE, "cosign needs a request file"));
+    if (np != 1) return cli_error(c, ivl_fail(IVL_E_USAGE, _("cosign needs a request file")));
     struct ivl_entry e;
     struct ivl_seckey *pk = NULL;
     struct ivl_party_rec pp;
     char origin[IVL_MAX_ORIGIN + 1];
     if ((rc = request_read(pos[0], &e, origin))) return cli_error(c, rc);
-    if (e.n_sigs != 1) rc = bad_req(pos[0], "it is already countersigned");
+    if (e.n_sigs != 1) rc = bad_req(pos[0], _("it is already countersigned"));
     if (!rc) rc = request_check_sig(c, origin, &e, 0, pos[0]);
     if (!rc) rc = cli_load_key(c, key, &pk);
     if (!rc) rc = cli_key_party(c, pk, IVL_ROLE_PROVIDER, &pp);
     if (!rc && strcmp(pp.p.uscc, e.u.redeem.provider))
-        rc = ivl_fail(IVL_E_KEY_ROLE, "this request names provider %s; the key belongs to %s",
+        rc = ivl_fail(IVL_E_KEY_ROLE, _("this request names provider %s; the key belongs to %s"),
                       e.u.redeem.provider, pp.p.uscc);
     if (!rc) rc = cli_sign(origin, &e, 1, pp.p.uscc, pk);
     ivl_key_free(pk);
     if (rc) return cli_error(c, rc);
     char *text = request_format(origin, &e, NULL);
-    if (!text) return cli_error(c, ivl_fail(IVL_E_NOMEM, "out of memory"));
+    if (!text) return cli_error(c, ivl_fail(IVL_E_NOMEM, _("out of memory")));
     rc = ivl_file_write(pos[0], text, strlen(text), 0644, 1);
     free(text);
     if (rc) return cli_error(c, rc);
@@ -348,7 +366,7 @@ int cmd_cosign(struct cli *c, int argc, char **argv)
         cli_json_out(json_pack("{s:s,s:s,s:s}", "request", pos[0], "id", cli_id_str(e.id, id),
                                "amount", cli_amt(e.u.redeem.amount, a)));
     else
-        printf("countersigned redemption %s of %s by %s; submit it with 'ivl submit %s'\n",
+        printf(_("countersigned redemption %s of %s by %s; submit it with 'ivl submit %s'\n"),
                cli_id_str(e.id, id), cli_amt(e.u.redeem.amount, a), e.u.redeem.sme, pos[0]);
     return 0;
 }
@@ -358,16 +376,16 @@ int cmd_submit(struct cli *c, int argc, char **argv)
     const char *pos[4096];
     int np, rc = 0;
     PARSE(NULL, pos, 4096, &np);
-    if (np < 1) return cli_error(c, ivl_fail(IVL_E_USAGE, "submit needs request files"));
+    if (np < 1) return cli_error(c, ivl_fail(IVL_E_USAGE, _("submit needs request files")));
     struct ivl_entry *es = calloc((size_t)np, sizeof *es);
     unsigned *lines = calloc((size_t)np, sizeof *lines);
-    if (!es || !lines) rc = ivl_fail(IVL_E_NOMEM, "out of memory");
+    if (!es || !lines) rc = ivl_fail(IVL_E_NOMEM, _("out of memory"));
     for (int i = 0; !rc && i < np; i++) {
         char origin[IVL_MAX_ORIGIN + 1];
         lines[i] = (unsigned)i + 1;
         rc = request_read(pos[i], &es[i], origin);
         if (!rc && es[i].n_sigs != 2)
-            rc = bad_req(pos[i], "it lacks the provider's countersignature (ivl cosign)");
+            rc = bad_req(pos[i], _("it lacks the provider's countersignature (ivl cosign)"));
         if (!rc) rc = request_check_sig(c, origin, &es[i], 0, pos[i]);
         if (!rc) rc = request_check_sig(c, origin, &es[i], 1, pos[i]);
     }
@@ -386,8 +404,10 @@ int cmd_submit(struct cli *c, int argc, char **argv)
 int cmd_claim(struct cli *c, int argc, char **argv)
 {
     const char *red = NULL, *inv = NULL, *key = NULL;
-    struct cli_opt opts[] = {{"--redemption", OPT_STR, &red}, {"--invoice", OPT_STR, &inv},
-                             {"--key", OPT_STR, &key}, {0}};
+    struct cli_opt opts[] = {{"--redemption", OPT_STR, &red},
+                             {"--invoice", OPT_STR, &inv},
+                             {"--key", OPT_STR, &key},
+                             {0}};
     PARSE(opts, NULL, 0, NULL);
     struct ivl_entry e = {0};
     struct ivl_state st;
@@ -399,9 +419,12 @@ int cmd_claim(struct cli *c, int argc, char **argv)
     if (!rc && !(rc = cli_open(c)) && !(rc = ivl_ledger_begin(c->l, &st))) {
         /* The claim is for the redeemed amount; the rule checks it again. */
         int r = ivl_st_redemption(&st, e.u.claim.redemption, &rr);
-        if (r == IVL_E_NOT_FOUND) rc = ivl_fail(IVL_E_REDEMPTION_UNKNOWN, "no redemption %s", red);
-        else if (r) rc = r;
-        else e.u.claim.amount = rr.r.amount;
+        if (r == IVL_E_NOT_FOUND)
+            rc = ivl_fail(IVL_E_REDEMPTION_UNKNOWN, _("no redemption %s"), red);
+        else if (r)
+            rc = r;
+        else
+            e.u.claim.amount = rr.r.amount;
         ivl_ledger_end(&st);
     }
     if (rc) return cli_error(c, rc);
@@ -419,7 +442,7 @@ static int target_cmd(struct cli *c, int argc, char **argv, int type, const char
     struct ivl_entry e = {0};
     cli_new_entry(c, &e, type);
     int rc = np == 1 ? cli_id(pos[0], what, e.u.target.target)
-                     : ivl_fail(IVL_E_USAGE, "%s needs the %s id", ivl_type_name(type), what);
+                     : ivl_fail(IVL_E_USAGE, _("%s needs the %s id"), ivl_type_name(type), _(what));
     if (!rc && textflag) rc = cli_text(text, textflag, textmax);
     if (rc) return cli_error(c, rc);
     if (text) snprintf(e.u.target.text, sizeof e.u.target.text, "%s", text);
@@ -428,35 +451,36 @@ static int target_cmd(struct cli *c, int argc, char **argv, int type, const char
 
 int cmd_approve(struct cli *c, int argc, char **argv)
 {
-    return target_cmd(c, argc, argv, IVL_T_APPROVE, "claim", NULL, 0, IVL_ROLE_AUTHORITY);
+    return target_cmd(c, argc, argv, IVL_T_APPROVE, N_("claim"), NULL, 0, IVL_ROLE_AUTHORITY);
 }
 
 int cmd_reject(struct cli *c, int argc, char **argv)
 {
-    return target_cmd(c, argc, argv, IVL_T_REJECT, "claim", "--reason", IVL_MAX_REASON,
+    return target_cmd(c, argc, argv, IVL_T_REJECT, N_("claim"), "--reason", IVL_MAX_REASON,
                       IVL_ROLE_AUTHORITY);
 }
 
 int cmd_cancel(struct cli *c, int argc, char **argv)
 {
-    return target_cmd(c, argc, argv, IVL_T_CANCEL, "redemption", "--reason", IVL_MAX_REASON,
+    return target_cmd(c, argc, argv, IVL_T_CANCEL, N_("redemption"), "--reason", IVL_MAX_REASON,
                       IVL_ROLE_AUTHORITY);
 }
 
 int cmd_clawback(struct cli *c, int argc, char **argv)
 {
-    return target_cmd(c, argc, argv, IVL_T_CLAWBACK, "claim", "--reason", IVL_MAX_REASON,
+    return target_cmd(c, argc, argv, IVL_T_CLAWBACK, N_("claim"), "--reason", IVL_MAX_REASON,
                       IVL_ROLE_AUTHORITY);
 }
 
 int cmd_pay(struct cli *c, int argc, char **argv)
 {
-    return target_cmd(c, argc, argv, IVL_T_PAY, "claim", "--ref", IVL_MAX_REF, IVL_ROLE_FINANCE);
+    return target_cmd(c, argc, argv, IVL_T_PAY, N_("claim"), "--ref", IVL_MAX_REF,
+                      IVL_ROLE_FINANCE);
 }
 
 int cmd_revoke(struct cli *c, int argc, char **argv)
 {
-    return target_cmd(c, argc, argv, IVL_T_REVOKE, "voucher", "--reason", IVL_MAX_REASON,
+    return target_cmd(c, argc, argv, IVL_T_REVOKE, N_("voucher"), "--reason", IVL_MAX_REASON,
                       IVL_ROLE_AUTHORITY);
 }
 
@@ -478,7 +502,7 @@ int cmd_expire(struct cli *c, int argc, char **argv)
         ivl_ledger_end(&st);
     }
     if (!rc && e.u.expire.n == 0)
-        rc = ivl_fail(IVL_E_NOTHING_TO_EXPIRE, "no voucher is past its expiry with money left");
+        rc = ivl_fail(IVL_E_NOTHING_TO_EXPIRE, _("no voucher is past its expiry with money left"));
     if (rc) {
         ivl_entry_free(&e);
         return cli_error(c, rc);

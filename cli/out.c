@@ -8,6 +8,7 @@
 #include "parse.h"
 
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,8 +144,8 @@ json_t *cli_entry_json(const struct ivl_entry *e)
         json_object_set_new(j, "contract_hash", cli_json_hex(r->contract, 32));
         json_object_set_new(j, "contract_amount", cli_json_amount(r->contract_amount));
         json_object_set_new(j, "amount", cli_json_amount(r->amount));
-        json_object_set_new(j, "category",
-                            r->category ? json_string(ivl_category_name(r->category)) : json_null());
+        json_object_set_new(
+            j, "category", r->category ? json_string(ivl_category_name(r->category)) : json_null());
         break;
     }
     case IVL_T_CLAIM:
@@ -207,7 +208,7 @@ void cli_entry_summary(struct ivl_state *st, const struct ivl_entry *e, char *ou
     char a1[24], a2[24], id[37], nm[IVL_MAX_NAME + 1], nm2[IVL_MAX_NAME + 1], cats[80];
     switch (e->type) {
     case IVL_T_GENESIS:
-        snprintf(out, n, "ledger %s opened by %s (%s)", e->u.genesis.origin, e->u.genesis.name,
+        snprintf(out, n, _("ledger %s opened by %s (%s)"), e->u.genesis.origin, e->u.genesis.name,
                  e->u.genesis.authority);
         break;
     case IVL_T_PARTY:
@@ -215,35 +216,35 @@ void cli_entry_summary(struct ivl_state *st, const struct ivl_entry *e, char *ou
                  e->u.party.name);
         break;
     case IVL_T_SUSPEND:
-        snprintf(out, n, "%s suspended: %s", party_name(st, e->u.suspend.uscc, nm, sizeof nm),
+        snprintf(out, n, _("%s suspended: %s"), party_name(st, e->u.suspend.uscc, nm, sizeof nm),
                  e->u.suspend.reason);
         break;
     case IVL_T_REKEY:
-        snprintf(out, n, "new key for %s", party_name(st, e->u.rekey.uscc, nm, sizeof nm));
+        snprintf(out, n, _("new key for %s"), party_name(st, e->u.rekey.uscc, nm, sizeof nm));
         break;
     case IVL_T_BUDGET:
         ivl_categories_format(e->u.budget.categories, cats, sizeof cats);
-        snprintf(out, n, "budget %s: total %s, cap %s", e->u.budget.budget,
+        snprintf(out, n, _("budget %s: total %s, cap %s"), e->u.budget.budget,
                  cli_amt(e->u.budget.total, a1), cli_amt(e->u.budget.cap, a2));
         break;
     case IVL_T_ISSUE:
-        snprintf(out, n, "%s to %s from %s", cli_amt(e->u.issue.amount, a1),
+        snprintf(out, n, _("%s to %s from %s"), cli_amt(e->u.issue.amount, a1),
                  party_name(st, e->u.issue.holder, nm, sizeof nm), e->u.issue.budget);
         break;
     case IVL_T_REDEEM:
-        snprintf(out, n, "%s by %s at %s", cli_amt(e->u.redeem.amount, a1),
+        snprintf(out, n, _("%s by %s at %s"), cli_amt(e->u.redeem.amount, a1),
                  party_name(st, e->u.redeem.sme, nm, sizeof nm),
                  party_name(st, e->u.redeem.provider, nm2, sizeof nm2));
         break;
     case IVL_T_CLAIM:
-        snprintf(out, n, "%s for redemption %.8s", cli_amt(e->u.claim.amount, a1),
+        snprintf(out, n, _("%s for redemption %.8s"), cli_amt(e->u.claim.amount, a1),
                  cli_id_str(e->u.claim.redemption, id));
         break;
     case IVL_T_APPROVE:
-        snprintf(out, n, "claim %.8s", cli_id_str(e->u.target.target, id));
+        snprintf(out, n, _("claim %.8s"), cli_id_str(e->u.target.target, id));
         break;
     case IVL_T_PAY:
-        snprintf(out, n, "claim %.8s, bank ref %s", cli_id_str(e->u.target.target, id),
+        snprintf(out, n, _("claim %.8s, bank ref %s"), cli_id_str(e->u.target.target, id),
                  e->u.target.text);
         break;
     case IVL_T_CANCEL:
@@ -254,16 +255,16 @@ void cli_entry_summary(struct ivl_state *st, const struct ivl_entry *e, char *ou
         break;
     case IVL_T_EXPIRE: {
         uint64_t sum = 0;
-        for (uint32_t i = 0; i < e->u.expire.n; i++) sum += e->u.expire.list[i].amount;
-        snprintf(out, n, "%u vouchers, %s released", e->u.expire.n, cli_amt(sum, a1));
+        for (uint32_t i = 0; i < e->u.expire.n; i++)
+            sum += e->u.expire.list[i].amount;
+        snprintf(out, n, _("%u vouchers, %s released"), e->u.expire.n, cli_amt(sum, a1));
         break;
     }
     case IVL_T_ATTEST:
-        snprintf(out, n, "verified up to size %llu by %s", (unsigned long long)e->u.attest.size,
+        snprintf(out, n, _("verified up to size %llu by %s"), (unsigned long long)e->u.attest.size,
                  party_name(st, e->sigs[0].signer, nm, sizeof nm));
         break;
-    default:
-        snprintf(out, n, "?");
+    default: snprintf(out, n, "?");
     }
 }
 
@@ -271,5 +272,23 @@ void cli_pad(FILE *f, const char *s, size_t width)
 {
     size_t w = ivl_display_width(s);
     fputs(s, f);
-    for (; w < width; w++) fputc(' ', f);
+    for (; w < width; w++)
+        fputc(' ', f);
+}
+
+void cli_rpad(FILE *f, const char *s, size_t width)
+{
+    for (size_t w = ivl_display_width(s); w < width; w++)
+        fputc(' ', f);
+    fputs(s, f);
+}
+
+void cli_field(const char *label, size_t width, const char *fmt, ...)
+{
+    va_list ap;
+    size_t w = ivl_display_width(label);
+    cli_pad(stdout, label, w < width ? width : w + 1); /* never glued to the value */
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
 }

@@ -7,6 +7,7 @@
 #include "merkle.h"
 #include "fileio.h"
 #include "parse.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -23,7 +24,8 @@
 
 static void cmd_help(const struct cli *c)
 {
-    printf("usage: ivl %s\n\n%s", c->cmd->usage, c->cmd->help);
+    printf("%s ivl %s\n\n", _("usage:"), c->cmd->usage);
+    fputs(_(c->cmd->help), stdout);
 }
 
 int cli_parse(struct cli *c, int argc, char **argv, const struct cli_opt *opts, const char **pos,
@@ -34,7 +36,7 @@ int cli_parse(struct cli *c, int argc, char **argv, const struct cli_opt *opts, 
         const char *a = argv[i];
         if (only_pos || a[0] != '-' || !a[1]) {
             if (np >= maxpos)
-                return ivl_fail(IVL_E_USAGE, "%s: unexpected argument '%s'", c->cmd_name, a);
+                return ivl_fail(IVL_E_USAGE, _("%s: unexpected argument '%s'"), c->cmd_name, a);
             pos[np++] = a;
             continue;
         }
@@ -53,17 +55,16 @@ int cli_parse(struct cli *c, int argc, char **argv, const struct cli_opt *opts, 
             if (strlen(o->name) == nl && !strncmp(o->name, a, nl)) break;
         int receipt = c->cmd->appends && nl == 9 && !strncmp(a, "--receipt", 9);
         if ((!o || !o->name) && !receipt)
-            return ivl_fail(IVL_E_USAGE, "%s: unknown flag %.*s (see ivl %s --help)", c->cmd_name,
-                            (int)nl, a, c->cmd_name);
+            return ivl_fail(IVL_E_USAGE, _("%s: unknown flag %.*s (see ivl %s --help)"),
+                            c->cmd_name, (int)nl, a, c->cmd_name);
         if (!receipt && o->kind == OPT_FLAG) {
-            if (inl) return ivl_fail(IVL_E_USAGE, "%s takes no value", o->name);
+            if (inl) return ivl_fail(IVL_E_USAGE, _("%s takes no value"), o->name);
             *o->val = "1";
             continue;
         }
         const char *v = inl;
         if (!v) {
-            if (i + 1 >= argc)
-                return ivl_fail(IVL_E_USAGE, "%.*s needs a value", (int)nl, a);
+            if (i + 1 >= argc) return ivl_fail(IVL_E_USAGE, _("%.*s needs a value"), (int)nl, a);
             v = argv[++i];
         }
         if (receipt)
@@ -77,7 +78,7 @@ int cli_parse(struct cli *c, int argc, char **argv, const struct cli_opt *opts, 
 
 int cli_need(const char *val, const char *flag)
 {
-    return val ? 0 : ivl_fail(IVL_E_USAGE, "%s is required", flag);
+    return val ? 0 : ivl_fail(IVL_E_USAGE, _("%s is required"), _(flag));
 }
 
 int cli_amount(const char *s, const char *flag, uint64_t *fen)
@@ -100,10 +101,10 @@ int cli_u64(const char *s, const char *what, uint64_t *v)
 {
     char *end;
     if (!s || !*s || *s == '-' || *s == '+' || (s[0] == '0' && s[1]))
-        return ivl_fail(IVL_E_USAGE, "%s '%s' is not a number", what, s ? s : "");
+        return ivl_fail(IVL_E_USAGE, _("%s '%s' is not a number"), _(what), s ? s : "");
     errno = 0;
     unsigned long long x = strtoull(s, &end, 10);
-    if (*end || errno) return ivl_fail(IVL_E_USAGE, "%s '%s' is not a number", what, s);
+    if (*end || errno) return ivl_fail(IVL_E_USAGE, _("%s '%s' is not a number"), _(what), s);
     *v = x;
     return 0;
 }
@@ -111,14 +112,13 @@ int cli_u64(const char *s, const char *what, uint64_t *v)
 int cli_uscc(const char *s, const char *what)
 {
     int rc = ivl_uscc_check(s);
-    if (rc == IVL_E_USCC_FORMAT)
-        return ivl_fail(rc, "%s '%s': %s", what, s, ivl_err_detail(rc));
+    if (rc == IVL_E_USCC_FORMAT) return ivl_fail(rc, "%s '%s': %s", _(what), s, ivl_err_detail(rc));
     return 0; /* a wrong check digit is the rules' to judge */
 }
 
 int cli_id(const char *s, const char *what, uint8_t id[IVL_ID_LEN])
 {
-    if (ivl_id_parse(s, id)) return ivl_fail(IVL_E_USAGE, "%s '%s' is not an id", what, s);
+    if (ivl_id_parse(s, id)) return ivl_fail(IVL_E_USAGE, _("%s '%s' is not an id"), _(what), s);
     return 0;
 }
 
@@ -126,8 +126,9 @@ int cli_text(const char *s, const char *what, size_t max)
 {
     int rc = cli_need(s, what);
     if (!rc && !ivl_text_valid(s, max))
-        return ivl_fail(IVL_E_USAGE, "%s must be 1 to %zu bytes of text without control characters",
-                        what, max);
+        return ivl_fail(IVL_E_USAGE,
+                        _("%s must be 1 to %zu bytes of text without control characters"), _(what),
+                        max);
     return rc;
 }
 
@@ -139,18 +140,18 @@ int cli_read_input(const char *path, size_t max, char **out, size_t *len)
     size_t cap = 4096, n = 0;
     char *b = malloc(cap + 1);
     for (;;) {
-        if (!b) return ivl_fail(IVL_E_NOMEM, "out of memory");
+        if (!b) return ivl_fail(IVL_E_NOMEM, _("out of memory"));
         ssize_t r = read(0, b + n, cap - n);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) {
             free(b);
-            return ivl_fail(IVL_E_IO, "cannot read standard input: %s", strerror(errno));
+            return ivl_fail(IVL_E_IO, _("cannot read standard input: %s"), strerror(errno));
         }
         if (r == 0) break;
         n += (size_t)r;
         if (n > max) {
             free(b);
-            return ivl_fail(IVL_E_TOO_LARGE, "standard input is larger than %zu bytes", max);
+            return ivl_fail(IVL_E_TOO_LARGE, _("standard input is larger than %zu bytes"), max);
         }
         if (n == cap) {
             cap *= 2;
@@ -208,8 +209,8 @@ static int read_tty_pass(const char *prompt, char *buf, size_t cap, size_t *len)
     if (fd < 0 || tcgetattr(fd, &old)) {
         if (fd >= 0) close(fd);
         return ivl_fail(IVL_E_KEY_NOPASS,
-                        "the key is encrypted and there is no terminal to ask for the passphrase "
-                        "(set IVL_PASSPHRASE_FILE)");
+                        _("the key is encrypted and there is no terminal to ask for the passphrase "
+                          "(set IVL_PASSPHRASE_FILE)"));
     }
     t = old;
     t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
@@ -222,7 +223,8 @@ static int read_tty_pass(const char *prompt, char *buf, size_t cap, size_t *len)
     tcsetattr(fd, TCSAFLUSH, &t);
     size_t n = 0;
     char ch;
-    while (n + 1 < cap && read(fd, &ch, 1) == 1 && ch != '\n') buf[n++] = ch;
+    while (n + 1 < cap && read(fd, &ch, 1) == 1 && ch != '\n')
+        buf[n++] = ch;
     tcsetattr(fd, TCSAFLUSH, &old);
     signal(SIGINT, oint);
     signal(SIGTERM, oterm);
@@ -241,13 +243,18 @@ static int passphrase_cb(void *ctx, char *buf, size_t cap, size_t *len)
     if (f && *f) {
         struct stat sb;
         if (stat(f, &sb) == 0 && (sb.st_mode & 077))
-            return ivl_fail(IVL_E_KEY_UNSAFE, "IVL_PASSPHRASE_FILE %s is mode %04o; must be 0600 "
-                            "(chmod 600 %s)", f, (unsigned)(sb.st_mode & 07777), f);
+            return ivl_fail(IVL_E_KEY_UNSAFE,
+                            _("IVL_PASSPHRASE_FILE %s is mode %04o; must be 0600 "
+                              "(chmod 600 %s)"),
+                            f, (unsigned)(sb.st_mode & 07777), f);
         char *data = NULL;
         size_t n = 0;
         int rc = ivl_file_read(f, cap, &data, &n);
-        if (rc) return ivl_fail(IVL_E_KEY_NOPASS, "IVL_PASSPHRASE_FILE %s: %s", f, ivl_err_detail(rc));
-        while (n && (data[n - 1] == '\n' || data[n - 1] == '\r')) n--; /* one line */
+        if (rc)
+            return ivl_fail(IVL_E_KEY_NOPASS, _("IVL_PASSPHRASE_FILE %s: %s"), f,
+                            ivl_err_detail(rc));
+        while (n && (data[n - 1] == '\n' || data[n - 1] == '\r'))
+            n--; /* one line */
         memcpy(buf, data, n);
         sodium_memzero(data, n);
         free(data);
@@ -257,30 +264,31 @@ static int passphrase_cb(void *ctx, char *buf, size_t cap, size_t *len)
     const char *v = getenv("IVL_PASSPHRASE");
     if (v) {
         size_t n = strlen(v);
-        if (n >= cap) return ivl_fail(IVL_E_KEY_NOPASS, "IVL_PASSPHRASE is too long");
+        if (n >= cap) return ivl_fail(IVL_E_KEY_NOPASS, _("IVL_PASSPHRASE is too long"));
         memcpy(buf, v, n);
         *len = n;
         return 0;
     }
     char prompt[512];
-    snprintf(prompt, sizeof prompt, "Passphrase for %s: ", path);
+    snprintf(prompt, sizeof prompt, _("Passphrase for %s: "), path);
     return read_tty_pass(prompt, buf, cap, len);
 }
 
 int cli_new_passphrase(struct cli *c, char *buf, size_t cap, size_t *len)
 {
     (void)c;
-    if ((getenv("IVL_PASSPHRASE_FILE") && *getenv("IVL_PASSPHRASE_FILE")) || getenv("IVL_PASSPHRASE"))
-        return passphrase_cb("new key", buf, cap, len);
+    if ((getenv("IVL_PASSPHRASE_FILE") && *getenv("IVL_PASSPHRASE_FILE")) ||
+        getenv("IVL_PASSPHRASE"))
+        return passphrase_cb(_("new key"), buf, cap, len);
     char *again = sodium_malloc(cap);
     size_t n2;
-    if (!again) return ivl_fail(IVL_E_NOMEM, "out of memory");
-    int rc = read_tty_pass("New passphrase: ", buf, cap, len);
-    if (!rc) rc = read_tty_pass("Repeat passphrase: ", again, cap, &n2);
+    if (!again) return ivl_fail(IVL_E_NOMEM, _("out of memory"));
+    int rc = read_tty_pass(_("New passphrase: "), buf, cap, len);
+    if (!rc) rc = read_tty_pass(_("Repeat passphrase: "), again, cap, &n2);
     if (!rc && (n2 != *len || sodium_memcmp(buf, again, n2)))
-        rc = ivl_fail(IVL_E_USAGE, "the passphrases differ");
+        rc = ivl_fail(IVL_E_USAGE, _("the passphrases differ"));
     if (!rc && *len == 0)
-        rc = ivl_fail(IVL_E_USAGE, "empty passphrase (use --unencrypted for a key without one)");
+        rc = ivl_fail(IVL_E_USAGE, _("empty passphrase (use --unencrypted for a key without one)"));
     sodium_free(again);
     return rc;
 }
@@ -303,8 +311,9 @@ int cli_key_party(struct cli *c, const struct ivl_seckey *k, int role, struct iv
     ivl_ledger_end(&st);
     if (rc) return rc;
     if (role && p->p.role != role)
-        return ivl_fail(IVL_E_KEY_ROLE, "this key belongs to %s (%s), role %s; %s needs the key of a "
-                        "party with role %s",
+        return ivl_fail(IVL_E_KEY_ROLE,
+                        _("this key belongs to %s (%s), role %s; %s needs the key of a "
+                          "party with role %s"),
                         p->p.uscc, p->p.name, ivl_role_name(p->p.role), c->cmd_name,
                         ivl_role_name(role));
     return 0;
@@ -332,13 +341,17 @@ struct sign_job {
     size_t from, to;
     const struct ivl_seckey *k;
     int rc;
+    size_t *done, n; /* shared count of signed entries, for the progress line */
 };
 
 static void *sign_range(void *arg)
 {
     struct sign_job *j = arg;
-    for (size_t i = j->from; !j->rc && i < j->to; i++)
+    for (size_t i = j->from; !j->rc && i < j->to; i++) {
         j->rc = cli_sign(j->origin, &j->es[i], 0, j->uscc, j->k);
+        size_t d = __atomic_add_fetch(j->done, 1, __ATOMIC_RELAXED);
+        if (j->from == 0 && d % 256 == 0) cli_progress(d, j->n); /* the main thread draws */
+    }
     return NULL;
 }
 
@@ -350,10 +363,11 @@ int cli_sign_many(const char *origin, struct ivl_entry *es, size_t n, const char
     struct sign_job j[64];
     pthread_t th[64];
     int started[64] = {0}, rc = 0;
-    size_t per = (n + jobs - 1) / jobs;
+    size_t per = (n + jobs - 1) / jobs, done = 0;
     for (size_t i = 0; i < jobs; i++) {
-        j[i] = (struct sign_job){origin, uscc, es, i * per < n ? i * per : n,
-                                 (i + 1) * per < n ? (i + 1) * per : n, k, 0};
+        j[i] = (struct sign_job){
+            origin, uscc,  es, i * per < n ? i * per : n, (i + 1) * per < n ? (i + 1) * per : n, k,
+            0,      &done, n};
         if (i) started[i] = !pthread_create(&th[i], NULL, sign_range, &j[i]);
         if (i && !started[i]) sign_range(&j[i]);
     }
@@ -414,14 +428,15 @@ int cli_write_receipt(struct cli *c, uint64_t seq)
     ivl_ledger_end(&st);
     if (rc) return rc;
     json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(arr, cli_json_hex(hashes[i], 32));
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, cli_json_hex(hashes[i], 32));
     json_t *j = json_pack("{s:I,s:I,s:o,s:o,s:s}", "index", (json_int_t)seq, "tree_size",
                           (json_int_t)h.size, "leaf_hash", cli_json_hex(leaf, 32), "hashes", arr,
                           "checkpoint", note);
     free(note);
     char *s = json_dumps(j, JSON_INDENT(2));
     json_decref(j);
-    if (!s) return ivl_fail(IVL_E_NOMEM, "out of memory");
+    if (!s) return ivl_fail(IVL_E_NOMEM, _("out of memory"));
     size_t len = strlen(s);
     s[len] = '\n';
     rc = ivl_file_write(c->receipt, s, len + 1, 0644, 1);
@@ -454,7 +469,7 @@ int cli_print_appended(struct cli *c, const struct ivl_entry *es, size_t n,
                    es[i].type == IVL_T_CLAIM) {
             printf("%s\n", idb);
         } else {
-            printf("appended entry %llu (%s) %s\n", (unsigned long long)es[i].seq,
+            printf(_("appended entry %llu (%s) %s\n"), (unsigned long long)es[i].seq,
                    ivl_type_name(es[i].type), idb);
         }
     }
@@ -475,12 +490,14 @@ int cli_append(struct cli *c, struct ivl_entry *es, size_t n)
 {
     struct ivl_appended *out = calloc(n ? n : 1, sizeof *out);
     size_t failed = 0;
-    if (!out) return cli_error(c, ivl_fail(IVL_E_NOMEM, "out of memory"));
+    if (!out) return cli_error(c, ivl_fail(IVL_E_NOMEM, _("out of memory")));
     int rc = cli_open(c);
     if (!rc) rc = ivl_ledger_append(c->l, es, n, c->now, c->time_flags, out, &failed);
     if (rc) {
         free(out);
-        if (n > 1) rc = ivl_fail(rc, "item %zu: %s; nothing was appended", failed + 1, ivl_err_detail(rc));
+        if (n > 1)
+            rc = ivl_fail(rc, _("item %zu: %s; nothing was appended"), failed + 1,
+                          ivl_err_detail(rc));
         return cli_error(c, rc);
     }
     rc = cli_print_appended(c, es, n, out);

@@ -113,18 +113,18 @@ static int forbidden_cp(uint32_t c)
 
 static int name_check(const char *name, size_t n)
 {
-    if (n == 0) return ivl_fail(IVL_E_USAGE, "key name is empty");
+    if (n == 0) return ivl_fail(IVL_E_USAGE, _("key name is empty"));
     if (n > IVL_KEY_NAME_MAX)
-        return ivl_fail(IVL_E_USAGE, "key name is longer than %d bytes", IVL_KEY_NAME_MAX);
+        return ivl_fail(IVL_E_USAGE, _("key name is longer than %d bytes"), IVL_KEY_NAME_MAX);
     const unsigned char *s = (const unsigned char *)name;
     for (size_t i = 0; i < n;) {
         uint32_t cp;
         size_t l = utf8_decode(s + i, n - i, &cp);
-        if (l == 0) return ivl_fail(IVL_E_USAGE, "key name is not valid UTF-8 at byte %zu", i);
+        if (l == 0) return ivl_fail(IVL_E_USAGE, _("key name is not valid UTF-8 at byte %zu"), i);
         if (forbidden_cp(cp))
             return ivl_fail(IVL_E_USAGE,
-                            "key name has U+%04X at byte %zu ('+', spaces and control "
-                            "characters are not allowed)",
+                            _("key name has U+%04X at byte %zu ('+', spaces and control "
+                              "characters are not allowed)"),
                             (unsigned)cp, i);
         i += l;
     }
@@ -133,7 +133,7 @@ static int name_check(const char *name, size_t n)
 
 int ivl_key_name_valid(const char *name)
 {
-    if (!name) return ivl_fail(IVL_E_USAGE, "key name is missing");
+    if (!name) return ivl_fail(IVL_E_USAGE, _("key name is missing"));
     return name_check(name, strnlen(name, IVL_KEY_NAME_MAX + 1));
 }
 
@@ -144,20 +144,20 @@ static int no_core_dumps(void)
 {
     struct rlimit rl = {0, 0};
     if (setrlimit(RLIMIT_CORE, &rl) != 0)
-        return ivl_fail(IVL_E_IO, "cannot disable core dumps: %s", strerror(errno));
+        return ivl_fail(IVL_E_IO, _("cannot disable core dumps: %s"), strerror(errno));
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
-        return ivl_fail(IVL_E_IO, "cannot mark the process non-dumpable: %s", strerror(errno));
+        return ivl_fail(IVL_E_IO, _("cannot mark the process non-dumpable: %s"), strerror(errno));
     return IVL_OK;
 }
 
 static int key_alloc(struct ivl_seckey **out)
 {
     *out = NULL;
-    if (sodium_init() < 0) return ivl_fail(IVL_E_IO, "libsodium failed to initialise");
+    if (sodium_init() < 0) return ivl_fail(IVL_E_IO, _("libsodium failed to initialise"));
     int rc = no_core_dumps();
     if (rc != IVL_OK) return rc;
     struct ivl_seckey *k = sodium_malloc(sizeof *k);
-    if (!k) return ivl_fail(IVL_E_NOMEM, "cannot allocate guarded memory for a secret key");
+    if (!k) return ivl_fail(IVL_E_NOMEM, _("cannot allocate guarded memory for a secret key"));
     memset(k, 0, sizeof *k);
     *out = k;
     return IVL_OK;
@@ -167,7 +167,7 @@ static int key_alloc(struct ivl_seckey **out)
 static int key_finish(struct ivl_seckey *k, const uint8_t seed[SEED_LEN])
 {
     if (crypto_sign_seed_keypair(k->pk, k->sk, seed) != 0)
-        return ivl_fail(IVL_E_IO, "libsodium could not derive an Ed25519 key pair");
+        return ivl_fail(IVL_E_IO, _("libsodium could not derive an Ed25519 key pair"));
     sodium_mprotect_readonly(k);
     return IVL_OK;
 }
@@ -192,9 +192,9 @@ int ivl_key_from_seed(const char *name, const uint8_t seed[32], struct ivl_secke
 int ivl_key_generate(const char *name, struct ivl_seckey **out)
 {
     *out = NULL;
-    if (sodium_init() < 0) return ivl_fail(IVL_E_IO, "libsodium failed to initialise");
+    if (sodium_init() < 0) return ivl_fail(IVL_E_IO, _("libsodium failed to initialise"));
     uint8_t *seed = sodium_malloc(SEED_LEN);
-    if (!seed) return ivl_fail(IVL_E_NOMEM, "cannot allocate guarded memory for a seed");
+    if (!seed) return ivl_fail(IVL_E_NOMEM, _("cannot allocate guarded memory for a seed"));
     randombytes_buf(seed, SEED_LEN);
     int rc = ivl_key_from_seed(name, seed, out);
     sodium_free(seed);
@@ -225,9 +225,9 @@ const uint8_t *ivl_key_secret(const struct ivl_seckey *k)
 int ivl_key_sign(const struct ivl_seckey *k, const uint8_t *msg, size_t len, uint8_t sig[64])
 {
     static const uint8_t empty[1];
-    if (!k) return ivl_fail(IVL_E_USAGE, "no secret key to sign with");
+    if (!k) return ivl_fail(IVL_E_USAGE, _("no secret key to sign with"));
     if (crypto_sign_detached(sig, NULL, msg ? msg : empty, len, k->sk) != 0)
-        return ivl_fail(IVL_E_IO, "libsodium failed to sign");
+        return ivl_fail(IVL_E_IO, _("libsodium failed to sign"));
     return IVL_OK;
 }
 
@@ -237,11 +237,11 @@ static int check_limits(uint64_t ops, uint64_t mem)
 {
     if (ops < crypto_pwhash_argon2id_OPSLIMIT_MIN || ops > OPSLIMIT_CAP ||
         ops > crypto_pwhash_argon2id_OPSLIMIT_MAX)
-        return ivl_fail(IVL_E_USAGE, "Argon2id opslimit %llu is out of range",
+        return ivl_fail(IVL_E_USAGE, _("Argon2id opslimit %llu is out of range"),
                         (unsigned long long)ops);
     if (mem < crypto_pwhash_argon2id_MEMLIMIT_MIN || mem > MEMLIMIT_CAP ||
         mem > crypto_pwhash_argon2id_MEMLIMIT_MAX)
-        return ivl_fail(IVL_E_USAGE, "Argon2id memlimit %llu is out of range",
+        return ivl_fail(IVL_E_USAGE, _("Argon2id memlimit %llu is out of range"),
                         (unsigned long long)mem);
     return IVL_OK;
 }
@@ -251,12 +251,12 @@ static int derive_key(const char *pass, size_t passlen, const uint8_t *salt, uin
                       uint64_t mem, uint8_t **key)
 {
     *key = sodium_malloc(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
-    if (!*key) return ivl_fail(IVL_E_NOMEM, "cannot allocate guarded memory for a key");
+    if (!*key) return ivl_fail(IVL_E_NOMEM, _("cannot allocate guarded memory for a key"));
     if (crypto_pwhash(*key, crypto_aead_xchacha20poly1305_ietf_KEYBYTES, pass, passlen, salt,
                       (unsigned long long)ops, (size_t)mem, crypto_pwhash_ALG_ARGON2ID13) != 0) {
         sodium_free(*key);
         *key = NULL;
-        return ivl_fail(IVL_E_NOMEM, "Argon2id could not get %llu bytes of memory",
+        return ivl_fail(IVL_E_NOMEM, _("Argon2id could not get %llu bytes of memory"),
                         (unsigned long long)mem);
     }
     return IVL_OK;
@@ -296,16 +296,17 @@ int ivl_key_save_params(const struct ivl_seckey *k, const char *path, const char
                         size_t passlen, int force, uint64_t opslimit, uint64_t memlimit)
 {
     struct layout l = {0};
-    if (!k) return ivl_fail(IVL_E_USAGE, "no secret key to save");
+    if (!k) return ivl_fail(IVL_E_USAGE, _("no secret key to save"));
     if (passphrase && passlen == 0)
-        return ivl_fail(IVL_E_USAGE, "empty passphrase for %s (save it unencrypted instead)", path);
+        return ivl_fail(IVL_E_USAGE, _("empty passphrase for %s (save it unencrypted instead)"),
+                        path);
     if (passphrase) {
         int rc = check_limits(opslimit, memlimit);
         if (rc != IVL_OK) return rc;
     }
     layout_for(passphrase ? KIND_ARGON2ID : KIND_PLAIN, strlen(k->name), &l);
     uint8_t *buf = sodium_malloc(l.total); /* a plain file holds the seed itself */
-    if (!buf) return ivl_fail(IVL_E_NOMEM, "cannot allocate guarded memory for %s", path);
+    if (!buf) return ivl_fail(IVL_E_NOMEM, _("cannot allocate guarded memory for %s"), path);
     encode_header(k, &l, buf, opslimit, memlimit);
     int rc = IVL_OK;
     if (passphrase)
@@ -323,7 +324,7 @@ int ivl_key_save_params(const struct ivl_seckey *k, const char *path, const char
 int ivl_key_save(const struct ivl_seckey *k, const char *path, const char *passphrase,
                  size_t passlen, int force)
 {
-    if (sodium_init() < 0) return ivl_fail(IVL_E_IO, "libsodium failed to initialise");
+    if (sodium_init() < 0) return ivl_fail(IVL_E_IO, _("libsodium failed to initialise"));
     return ivl_key_save_params(k, path, passphrase, passlen, force,
                                crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE,
                                crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE);
@@ -337,13 +338,13 @@ static int check_private(const char *path, int fd)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
-        return ivl_fail(IVL_E_KEY_READ, "cannot stat %s: %s", path, strerror(errno));
-    if (!S_ISREG(st.st_mode)) return ivl_fail(IVL_E_KEY_READ, "%s is not a regular file", path);
+        return ivl_fail(IVL_E_KEY_READ, _("cannot stat %s: %s"), path, strerror(errno));
+    if (!S_ISREG(st.st_mode)) return ivl_fail(IVL_E_KEY_READ, _("%s is not a regular file"), path);
     if (st.st_uid != geteuid())
-        return ivl_fail(IVL_E_KEY_UNSAFE, "%s is owned by uid %lu, not by you (uid %lu)", path,
+        return ivl_fail(IVL_E_KEY_UNSAFE, _("%s is owned by uid %lu, not by you (uid %lu)"), path,
                         (unsigned long)st.st_uid, (unsigned long)geteuid());
     if (st.st_mode & 077)
-        return ivl_fail(IVL_E_KEY_UNSAFE, "%s is mode %04o; must be 0600 (chmod 600 %s)", path,
+        return ivl_fail(IVL_E_KEY_UNSAFE, _("%s is mode %04o; must be 0600 (chmod 600 %s)"), path,
                         (unsigned)(st.st_mode & 07777), path);
     return IVL_OK;
 }
@@ -352,8 +353,9 @@ static int open_private(const char *path, int *fd)
 {
     *fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (*fd < 0 && errno == ELOOP)
-        return ivl_fail(IVL_E_KEY_UNSAFE, "%s is a symbolic link; give the key file itself", path);
-    if (*fd < 0) return ivl_fail(IVL_E_KEY_READ, "cannot open %s: %s", path, strerror(errno));
+        return ivl_fail(IVL_E_KEY_UNSAFE, _("%s is a symbolic link; give the key file itself"),
+                        path);
+    if (*fd < 0) return ivl_fail(IVL_E_KEY_READ, _("cannot open %s: %s"), path, strerror(errno));
     int rc = check_private(path, *fd);
     if (rc != IVL_OK) close(*fd);
     return rc;
@@ -366,7 +368,7 @@ static int read_up_to(const char *path, int fd, uint8_t *buf, size_t cap, size_t
     while (n < cap) {
         ssize_t r = read(fd, buf + n, cap - n);
         if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return ivl_fail(IVL_E_KEY_READ, "cannot read %s: %s", path, strerror(errno));
+        if (r < 0) return ivl_fail(IVL_E_KEY_READ, _("cannot read %s: %s"), path, strerror(errno));
         if (r == 0) break;
         n += (size_t)r;
     }
@@ -390,12 +392,12 @@ static int parse_start(const char *path, const uint8_t *buf, size_t len, unsigne
 {
     size_t m = len < MAGIC_LEN ? len : MAGIC_LEN;
     if (memcmp(buf, MAGIC, m) != 0)
-        return ivl_fail(IVL_E_KEY_CORRUPT, "%s is not an ivl secret key file (bad magic)", path);
+        return ivl_fail(IVL_E_KEY_CORRUPT, _("%s is not an ivl secret key file (bad magic)"), path);
     if (len <= OFF_NAMELEN)
-        return ivl_fail(IVL_E_KEY_CORRUPT, "%s is truncated at %zu bytes", path, len);
+        return ivl_fail(IVL_E_KEY_CORRUPT, _("%s is truncated at %zu bytes"), path, len);
     *kind = buf[OFF_KIND];
     if (*kind != KIND_PLAIN && *kind != KIND_ARGON2ID)
-        return ivl_fail(IVL_E_KEY_CORRUPT, "%s: unknown kind 0x%02x at byte %d", path, *kind,
+        return ivl_fail(IVL_E_KEY_CORRUPT, _("%s: unknown kind 0x%02x at byte %d"), path, *kind,
                         OFF_KIND);
     return IVL_OK;
 }
@@ -407,18 +409,19 @@ static int parse_layout(const char *path, const uint8_t *buf, size_t len, struct
     if (rc != IVL_OK) return rc;
     size_t n = buf[OFF_NAMELEN];
     if (n == 0 || n > IVL_KEY_NAME_MAX)
-        return ivl_fail(IVL_E_KEY_CORRUPT, "%s: name length %zu at byte %d is out of range", path,
-                        n, OFF_NAMELEN);
+        return ivl_fail(IVL_E_KEY_CORRUPT, _("%s: name length %zu at byte %d is out of range"),
+                        path, n, OFF_NAMELEN);
     layout_for(kind, n, l);
     if (len < l->total)
-        return ivl_fail(IVL_E_KEY_CORRUPT, "%s is truncated: %zu of %zu bytes", path, len,
+        return ivl_fail(IVL_E_KEY_CORRUPT, _("%s is truncated: %zu of %zu bytes"), path, len,
                         l->total);
     if (len > l->total)
-        return ivl_fail(IVL_E_KEY_CORRUPT, "%s has trailing bytes after byte %zu", path, l->total);
+        return ivl_fail(IVL_E_KEY_CORRUPT, _("%s has trailing bytes after byte %zu"), path,
+                        l->total);
     uint8_t sum[SUM_LEN];
     crypto_hash_sha256(sum, buf, l->total - SUM_LEN);
     if (sodium_memcmp(sum, buf + l->total - SUM_LEN, SUM_LEN) != 0)
-        return ivl_fail(IVL_E_KEY_CORRUPT, "%s is altered: checksum mismatch", path);
+        return ivl_fail(IVL_E_KEY_CORRUPT, _("%s is altered: checksum mismatch"), path);
     return IVL_OK;
 }
 
@@ -429,17 +432,19 @@ static int decrypt_seed(const char *path, const uint8_t *buf, const struct layou
     const uint8_t *kdf = buf + OFF_NAME + l->name_len + PK_LEN;
     uint64_t ops = get_u64(kdf), mem = get_u64(kdf + 8);
     if (check_limits(ops, mem) != IVL_OK)
-        return ivl_fail(IVL_E_KEY_CORRUPT, "%s: Argon2id limits (ops %llu, mem %llu) out of range",
-                        path, (unsigned long long)ops, (unsigned long long)mem);
+        return ivl_fail(IVL_E_KEY_CORRUPT,
+                        _("%s: Argon2id limits (ops %llu, mem %llu) out of range"), path,
+                        (unsigned long long)ops, (unsigned long long)mem);
     if (!pass)
-        return ivl_fail(IVL_E_KEY_NOPASS, "%s is encrypted and no passphrase is available", path);
+        return ivl_fail(IVL_E_KEY_NOPASS, _("%s is encrypted and no passphrase is available"),
+                        path);
     char *pw = sodium_malloc(IVL_KEY_PASS_MAX);
-    if (!pw) return ivl_fail(IVL_E_NOMEM, "cannot allocate guarded memory for a passphrase");
+    if (!pw) return ivl_fail(IVL_E_NOMEM, _("cannot allocate guarded memory for a passphrase"));
     size_t pwlen = 0;
     uint8_t *key = NULL;
     int rc = pass(ctx, pw, IVL_KEY_PASS_MAX, &pwlen);
     if (rc == IVL_OK && pwlen > IVL_KEY_PASS_MAX)
-        rc = ivl_fail(IVL_E_USAGE, "passphrase callback returned %zu bytes (limit %d)", pwlen,
+        rc = ivl_fail(IVL_E_USAGE, _("passphrase callback returned %zu bytes (limit %d)"), pwlen,
                       IVL_KEY_PASS_MAX);
     if (rc == IVL_OK) rc = derive_key(pw, pwlen, kdf + 16, ops, mem, &key);
     sodium_free(pw);
@@ -447,7 +452,7 @@ static int decrypt_seed(const char *path, const uint8_t *buf, const struct layou
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(seed, NULL, NULL, buf + l->header_len,
                                                    l->body_len, buf, l->header_len,
                                                    kdf + 16 + SALT_LEN, key) != 0)
-        rc = ivl_fail(IVL_E_KEY_PASSPHRASE, "wrong passphrase for %s", path);
+        rc = ivl_fail(IVL_E_KEY_PASSPHRASE, _("wrong passphrase for %s"), path);
     sodium_free(key);
     return rc;
 }
@@ -460,9 +465,9 @@ static int key_from_image(const char *path, const uint8_t *buf, const struct lay
     memcpy(name, buf + OFF_NAME, l->name_len);
     name[l->name_len] = 0;
     if (name_check(name, l->name_len) != IVL_OK) /* also rejects NUL bytes */
-        return ivl_fail(IVL_E_KEY_CORRUPT, "%s: invalid key name at byte %d", path, OFF_NAME);
+        return ivl_fail(IVL_E_KEY_CORRUPT, _("%s: invalid key name at byte %d"), path, OFF_NAME);
     uint8_t *seed = sodium_malloc(SEED_LEN);
-    if (!seed) return ivl_fail(IVL_E_NOMEM, "cannot allocate guarded memory for a seed");
+    if (!seed) return ivl_fail(IVL_E_NOMEM, _("cannot allocate guarded memory for a seed"));
     int rc = IVL_OK;
     if (l->kind == KIND_ARGON2ID)
         rc = decrypt_seed(path, buf, l, pass, ctx, seed);
@@ -474,7 +479,7 @@ static int key_from_image(const char *path, const uint8_t *buf, const struct lay
     if (sodium_memcmp((*out)->pk, buf + OFF_NAME + l->name_len, PK_LEN) != 0) {
         ivl_key_free(*out);
         *out = NULL;
-        return ivl_fail(IVL_E_KEY_CORRUPT, "%s: the public key does not match the secret key",
+        return ivl_fail(IVL_E_KEY_CORRUPT, _("%s: the public key does not match the secret key"),
                         path);
     }
     return IVL_OK;
@@ -485,9 +490,9 @@ int ivl_key_load(const char *path, ivl_pass_fn pass, void *pass_ctx, struct ivl_
     struct layout l = {0};
     size_t len = 0;
     *out = NULL;
-    if (sodium_init() < 0) return ivl_fail(IVL_E_IO, "libsodium failed to initialise");
+    if (sodium_init() < 0) return ivl_fail(IVL_E_IO, _("libsodium failed to initialise"));
     uint8_t *buf = sodium_malloc(FILE_MAX + 1);
-    if (!buf) return ivl_fail(IVL_E_NOMEM, "cannot allocate guarded memory for %s", path);
+    if (!buf) return ivl_fail(IVL_E_NOMEM, _("cannot allocate guarded memory for %s"), path);
     int rc = read_key_file(path, buf, FILE_MAX + 1, &len);
     if (rc == IVL_OK) rc = parse_layout(path, buf, len, &l);
     if (rc == IVL_OK) rc = key_from_image(path, buf, &l, pass, pass_ctx, out);

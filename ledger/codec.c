@@ -30,7 +30,8 @@ void ivl_buf_put(struct ivl_buf *b, const void *p, size_t n)
     if (b->oom) return;
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n) cap *= 2;
+        while (cap < b->len + n)
+            cap *= 2;
         uint8_t *np = realloc(b->p, cap);
         if (!np) {
             b->oom = 1;
@@ -51,7 +52,8 @@ void ivl_buf_u8(struct ivl_buf *b, uint8_t v)
 void ivl_buf_u64(struct ivl_buf *b, uint64_t v)
 {
     uint8_t x[8];
-    for (int i = 7; i >= 0; i--, v >>= 8) x[i] = (uint8_t)v;
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        x[i] = (uint8_t)v;
     ivl_buf_put(b, x, 8);
 }
 
@@ -75,7 +77,7 @@ void ivl_buf_str(struct ivl_buf *b, const char *s)
 
 static int trunc_err(struct ivl_rd *r, size_t need)
 {
-    return ivl_fail(IVL_E_DECODE, "truncated at byte %zu (need %zu more)", r->off,
+    return ivl_fail(IVL_E_DECODE, _("truncated at byte %zu (need %zu more)"), r->off,
                     need - (r->len - r->off));
 }
 
@@ -98,7 +100,8 @@ int ivl_rd_u64(struct ivl_rd *r, uint64_t *v)
     int rc = ivl_rd_bytes(r, x, 8);
     if (rc) return rc;
     *v = 0;
-    for (int i = 0; i < 8; i++) *v = (*v << 8) | x[i];
+    for (int i = 0; i < 8; i++)
+        *v = (*v << 8) | x[i];
     return 0;
 }
 
@@ -108,20 +111,21 @@ int ivl_rd_varint(struct ivl_rd *r, uint64_t max, uint64_t *v)
     uint64_t x = 0;
     for (unsigned shift = 0;; shift += 7) {
         uint8_t c = 0;
-        if (shift > 63) return ivl_fail(IVL_E_DECODE, "varint too long at byte %zu", start);
+        if (shift > 63) return ivl_fail(IVL_E_DECODE, _("varint too long at byte %zu"), start);
         int rc = ivl_rd_u8(r, &c);
         if (rc) return rc;
         if (shift == 63 && (c & 0x7e))
-            return ivl_fail(IVL_E_DECODE, "varint overflows at byte %zu", start);
+            return ivl_fail(IVL_E_DECODE, _("varint overflows at byte %zu"), start);
         x |= (uint64_t)(c & 0x7f) << shift;
         if (!(c & 0x80)) {
             if (c == 0 && shift > 0)
-                return ivl_fail(IVL_E_DECODE, "non-minimal varint at byte %zu", start);
+                return ivl_fail(IVL_E_DECODE, _("non-minimal varint at byte %zu"), start);
             break;
         }
     }
-    if (x > max) return ivl_fail(IVL_E_DECODE, "length %llu too large at byte %zu",
-                                 (unsigned long long)x, start);
+    if (x > max)
+        return ivl_fail(IVL_E_DECODE, _("length %llu too large at byte %zu"), (unsigned long long)x,
+                        start);
     *v = x;
     return 0;
 }
@@ -137,14 +141,14 @@ int ivl_rd_str(struct ivl_rd *r, char *out, size_t maxlen, int allow_empty, cons
     out[n] = 0;
     r->off += n;
     if (n == 0 ? !allow_empty : !ivl_text_valid(out, maxlen) || strlen(out) != n)
-        return ivl_fail(IVL_E_DECODE, "invalid text in %s at byte %zu", field, start);
+        return ivl_fail(IVL_E_DECODE, _("invalid text in %s at byte %zu"), _(field), start);
     return 0;
 }
 
 int ivl_rd_end(struct ivl_rd *r)
 {
     if (r->off != r->len)
-        return ivl_fail(IVL_E_DECODE, "%zu trailing bytes at byte %zu", r->len - r->off, r->off);
+        return ivl_fail(IVL_E_DECODE, _("%zu trailing bytes at byte %zu"), r->len - r->off, r->off);
     return 0;
 }
 
@@ -162,7 +166,8 @@ static int rd_uscc(struct ivl_rd *r, char *out, const char *field)
     int rc = ivl_rd_bytes(r, out, IVL_USCC_LEN);
     if (rc) return rc;
     out[IVL_USCC_LEN] = 0;
-    if (!uscc_ok(out)) return ivl_fail(IVL_E_DECODE, "invalid USCC in %s at byte %zu", field, start);
+    if (!uscc_ok(out))
+        return ivl_fail(IVL_E_DECODE, _("invalid USCC in %s at byte %zu"), _(field), start);
     return 0;
 }
 
@@ -172,8 +177,8 @@ static int rd_time(struct ivl_rd *r, int64_t *t, const char *field)
     size_t start = r->off;
     int rc = ivl_rd_u64(r, &v);
     if (rc) return rc;
-    if (v > (uint64_t)INT64_MAX / 2)
-        return ivl_fail(IVL_E_DECODE, "%s out of range at byte %zu", field, start);
+    if (v > (uint64_t)IVL_TIME_MAX)
+        return ivl_fail(IVL_E_DECODE, _("%s out of range at byte %zu"), _(field), start);
     *t = (int64_t)v;
     return 0;
 }
@@ -184,7 +189,7 @@ static int rd_amount(struct ivl_rd *r, uint64_t *v, const char *field)
     int rc = ivl_rd_u64(r, v);
     if (rc) return rc;
     if (*v > IVL_AMOUNT_MAX)
-        return ivl_fail(IVL_E_DECODE, "%s out of range at byte %zu", field, start);
+        return ivl_fail(IVL_E_DECODE, _("%s out of range at byte %zu"), _(field), start);
     return 0;
 }
 
@@ -197,95 +202,92 @@ static int text_ok(const char *s, size_t max, int allow_empty)
 
 static int bad(const char *field)
 {
-    return ivl_fail(IVL_E_USAGE, "invalid %s", field);
+    return ivl_fail(IVL_E_USAGE, _("invalid %s"), _(field));
 }
 
 static int check_time(int64_t t, const char *field)
 {
-    return (t < 0 || t > INT64_MAX / 2) ? bad(field) : 0;
+    return (t < 0 || t > IVL_TIME_MAX) ? bad(field) : 0;
 }
 
 static int check_body(const struct ivl_entry *e)
 {
-    if (check_time(e->signed_at, "signing time")) return IVL_E_USAGE;
+    if (check_time(e->signed_at, N_("signing time"))) return IVL_E_USAGE;
     switch (e->type) {
     case IVL_T_GENESIS: {
         const struct ivl_genesis *g = &e->u.genesis;
-        if (!text_ok(g->origin, IVL_MAX_ORIGIN, 0)) return bad("origin");
-        if (!uscc_ok(g->authority)) return bad("authority USCC");
-        if (!text_ok(g->name, IVL_MAX_NAME, 0)) return bad("name");
-        if (!text_ok(g->key_name, IVL_MAX_KEYNAME, 0)) return bad("key name");
+        if (!text_ok(g->origin, IVL_MAX_ORIGIN, 0)) return bad(N_("origin"));
+        if (!uscc_ok(g->authority)) return bad(N_("authority USCC"));
+        if (!text_ok(g->name, IVL_MAX_NAME, 0)) return bad(N_("name"));
+        if (!text_ok(g->key_name, IVL_MAX_KEYNAME, 0)) return bad(N_("key name"));
         return 0;
     }
     case IVL_T_PARTY: {
         const struct ivl_party *p = &e->u.party;
-        if (!uscc_ok(p->uscc)) return bad("USCC");
-        if (p->role < 1 || p->role > IVL_ROLE_MAX) return bad("role");
-        if (p->flags & ~IVL_PARTY_USCC_UNCHECKED) return bad("flags");
-        if (p->categories & ~IVL_CAT_ALL) return bad("categories");
-        if (!text_ok(p->name, IVL_MAX_NAME, 0)) return bad("name");
-        if (!text_ok(p->key_name, IVL_MAX_KEYNAME, 0)) return bad("key name");
-        if (!text_ok(p->group, IVL_MAX_GROUP, 1)) return bad("group");
-        if (p->n_related > IVL_MAX_RELATED) return bad("related parties (too many)");
+        if (!uscc_ok(p->uscc)) return bad(N_("USCC"));
+        if (p->role < 1 || p->role > IVL_ROLE_MAX) return bad(N_("role"));
+        if (p->flags & ~IVL_PARTY_USCC_UNCHECKED) return bad(N_("flags"));
+        if (p->categories & ~IVL_CAT_ALL) return bad(N_("categories"));
+        if (!text_ok(p->name, IVL_MAX_NAME, 0)) return bad(N_("name"));
+        if (!text_ok(p->key_name, IVL_MAX_KEYNAME, 0)) return bad(N_("key name"));
+        if (!text_ok(p->group, IVL_MAX_GROUP, 1)) return bad(N_("group"));
+        if (p->n_related > IVL_MAX_RELATED) return bad(N_("related parties (too many)"));
         for (uint32_t i = 0; i < p->n_related; i++) {
-            if (!uscc_ok(p->related[i])) return bad("related USCC");
+            if (!uscc_ok(p->related[i])) return bad(N_("related USCC"));
             if (i && strcmp(p->related[i - 1], p->related[i]) >= 0)
-                return bad("related parties (must be sorted and unique)");
+                return bad(N_("related parties (must be sorted and unique)"));
         }
         return 0;
     }
     case IVL_T_SUSPEND:
-        if (!uscc_ok(e->u.suspend.uscc)) return bad("USCC");
-        if (!text_ok(e->u.suspend.reason, IVL_MAX_REASON, 0)) return bad("reason");
+        if (!uscc_ok(e->u.suspend.uscc)) return bad(N_("USCC"));
+        if (!text_ok(e->u.suspend.reason, IVL_MAX_REASON, 0)) return bad(N_("reason"));
         return 0;
     case IVL_T_REKEY:
-        if (!uscc_ok(e->u.rekey.uscc)) return bad("USCC");
-        if (!text_ok(e->u.rekey.key_name, IVL_MAX_KEYNAME, 0)) return bad("key name");
+        if (!uscc_ok(e->u.rekey.uscc)) return bad(N_("USCC"));
+        if (!text_ok(e->u.rekey.key_name, IVL_MAX_KEYNAME, 0)) return bad(N_("key name"));
         return 0;
     case IVL_T_BUDGET: {
         const struct ivl_budget *b = &e->u.budget;
-        if (!text_ok(b->budget, IVL_MAX_BUDGETID, 0)) return bad("budget id");
-        if (b->total > IVL_AMOUNT_MAX || b->cap > IVL_AMOUNT_MAX) return bad("amount");
-        if (b->ratio_bp > 10000) return bad("ratio");
-        if (b->categories & ~IVL_CAT_ALL) return bad("categories");
-        return check_time(b->until, "end date");
+        if (!text_ok(b->budget, IVL_MAX_BUDGETID, 0)) return bad(N_("budget id"));
+        if (b->total > IVL_AMOUNT_MAX || b->cap > IVL_AMOUNT_MAX) return bad(N_("amount"));
+        if (b->ratio_bp > 10000) return bad(N_("ratio"));
+        if (b->categories & ~IVL_CAT_ALL) return bad(N_("categories"));
+        return check_time(b->until, N_("end date"));
     }
     case IVL_T_ISSUE:
-        if (!text_ok(e->u.issue.budget, IVL_MAX_BUDGETID, 0)) return bad("budget id");
-        if (!uscc_ok(e->u.issue.holder)) return bad("USCC");
-        if (e->u.issue.amount > IVL_AMOUNT_MAX) return bad("amount");
-        return check_time(e->u.issue.until, "expiry date");
+        if (!text_ok(e->u.issue.budget, IVL_MAX_BUDGETID, 0)) return bad(N_("budget id"));
+        if (!uscc_ok(e->u.issue.holder)) return bad(N_("USCC"));
+        if (e->u.issue.amount > IVL_AMOUNT_MAX) return bad(N_("amount"));
+        return check_time(e->u.issue.until, N_("expiry date"));
     case IVL_T_REDEEM: {
         const struct ivl_redeem *r = &e->u.redeem;
-        if (!uscc_ok(r->sme) || !uscc_ok(r->provider)) return bad("USCC");
-        if (r->amount > IVL_AMOUNT_MAX || r->contract_amount > IVL_AMOUNT_MAX) return bad("amount");
-        if (r->category & (r->category - 1) || r->category & ~IVL_CAT_ALL) return bad("category");
+        if (!uscc_ok(r->sme) || !uscc_ok(r->provider)) return bad(N_("USCC"));
+        if (r->amount > IVL_AMOUNT_MAX || r->contract_amount > IVL_AMOUNT_MAX)
+            return bad(N_("amount"));
+        if (r->category & (r->category - 1) || r->category & ~IVL_CAT_ALL)
+            return bad(N_("category"));
         return 0;
     }
     case IVL_T_CANCEL:
     case IVL_T_REJECT:
     case IVL_T_CLAWBACK:
-    case IVL_T_REVOKE:
-        return text_ok(e->u.target.text, IVL_MAX_REASON, 0) ? 0 : bad("reason");
+    case IVL_T_REVOKE: return text_ok(e->u.target.text, IVL_MAX_REASON, 0) ? 0 : bad(N_("reason"));
     case IVL_T_PAY:
-        return text_ok(e->u.target.text, IVL_MAX_REF, 0) ? 0 : bad("bank reference");
-    case IVL_T_APPROVE:
-        return e->u.target.text[0] ? bad("approve (takes no text)") : 0;
-    case IVL_T_CLAIM:
-        return e->u.claim.amount > IVL_AMOUNT_MAX ? bad("amount") : 0;
+        return text_ok(e->u.target.text, IVL_MAX_REF, 0) ? 0 : bad(N_("bank reference"));
+    case IVL_T_APPROVE: return e->u.target.text[0] ? bad(N_("approve (takes no text)")) : 0;
+    case IVL_T_CLAIM: return e->u.claim.amount > IVL_AMOUNT_MAX ? bad(N_("amount")) : 0;
     case IVL_T_EXPIRE:
-        if (e->u.expire.n > IVL_MAX_EXPIRE) return bad("expiry list (too long)");
+        if (e->u.expire.n > IVL_MAX_EXPIRE) return bad(N_("expiry list (too long)"));
         for (uint32_t i = 0; i < e->u.expire.n; i++) {
-            if (e->u.expire.list[i].amount > IVL_AMOUNT_MAX) return bad("amount");
+            if (e->u.expire.list[i].amount > IVL_AMOUNT_MAX) return bad(N_("amount"));
             if (i && memcmp(e->u.expire.list[i - 1].voucher, e->u.expire.list[i].voucher,
                             IVL_ID_LEN) >= 0)
-                return bad("expiry list (must be sorted and unique)");
+                return bad(N_("expiry list (must be sorted and unique)"));
         }
         return 0;
-    case IVL_T_ATTEST:
-        return 0;
-    default:
-        return bad("entry type");
+    case IVL_T_ATTEST: return 0;
+    default: return bad(N_("entry type"));
     }
 }
 
@@ -302,7 +304,8 @@ void ivl_buf_party(struct ivl_buf *b, const struct ivl_party *p)
     ivl_buf_put(b, p->pub, IVL_PUB_LEN);
     ivl_buf_str(b, p->group);
     ivl_buf_varint(b, p->n_related);
-    for (uint32_t i = 0; i < p->n_related; i++) ivl_buf_put(b, p->related[i], IVL_USCC_LEN);
+    for (uint32_t i = 0; i < p->n_related; i++)
+        ivl_buf_put(b, p->related[i], IVL_USCC_LEN);
 }
 
 int ivl_body_encode(const struct ivl_entry *e, struct ivl_buf *b)
@@ -323,9 +326,7 @@ int ivl_body_encode(const struct ivl_entry *e, struct ivl_buf *b)
         ivl_buf_put(b, g->log_pub, IVL_PUB_LEN);
         break;
     }
-    case IVL_T_PARTY:
-        ivl_buf_party(b, &e->u.party);
-        break;
+    case IVL_T_PARTY: ivl_buf_party(b, &e->u.party); break;
     case IVL_T_SUSPEND:
         ivl_buf_put(b, e->u.suspend.uscc, IVL_USCC_LEN);
         ivl_buf_str(b, e->u.suspend.reason);
@@ -370,9 +371,7 @@ int ivl_body_encode(const struct ivl_entry *e, struct ivl_buf *b)
         ivl_buf_put(b, e->u.target.target, IVL_ID_LEN);
         ivl_buf_str(b, e->u.target.text);
         break;
-    case IVL_T_APPROVE:
-        ivl_buf_put(b, e->u.target.target, IVL_ID_LEN);
-        break;
+    case IVL_T_APPROVE: ivl_buf_put(b, e->u.target.target, IVL_ID_LEN); break;
     case IVL_T_CLAIM:
         ivl_buf_put(b, e->u.claim.redemption, IVL_ID_LEN);
         ivl_buf_u64(b, e->u.claim.amount);
@@ -391,7 +390,7 @@ int ivl_body_encode(const struct ivl_entry *e, struct ivl_buf *b)
         ivl_buf_put(b, e->u.attest.note_sig, IVL_SIG_LEN);
         break;
     }
-    return b->oom ? ivl_fail(IVL_E_NOMEM, "out of memory encoding an entry") : 0;
+    return b->oom ? ivl_fail(IVL_E_NOMEM, _("out of memory encoding an entry")) : 0;
 }
 
 /* ---- body: decoder ---- */
@@ -405,25 +404,25 @@ int ivl_body_encode(const struct ivl_entry *e, struct ivl_buf *b)
 int ivl_rd_party(struct ivl_rd *r, struct ivl_party *p)
 {
     uint64_t n;
-    TRY(rd_uscc(r, p->uscc, "party"));
+    TRY(rd_uscc(r, p->uscc, N_("party")));
     size_t at = r->off;
     TRY(ivl_rd_u8(r, &p->role));
     TRY(ivl_rd_u8(r, &p->flags));
     TRY(ivl_rd_u8(r, &p->categories));
     if (p->role < 1 || p->role > IVL_ROLE_MAX || (p->flags & ~IVL_PARTY_USCC_UNCHECKED) ||
         (p->categories & ~IVL_CAT_ALL))
-        return ivl_fail(IVL_E_DECODE, "invalid role, flags or categories at byte %zu", at);
-    TRY(ivl_rd_str(r, p->name, IVL_MAX_NAME, 0, "name"));
-    TRY(ivl_rd_str(r, p->key_name, IVL_MAX_KEYNAME, 0, "key name"));
+        return ivl_fail(IVL_E_DECODE, _("invalid role, flags or categories at byte %zu"), at);
+    TRY(ivl_rd_str(r, p->name, IVL_MAX_NAME, 0, N_("name")));
+    TRY(ivl_rd_str(r, p->key_name, IVL_MAX_KEYNAME, 0, N_("key name")));
     TRY(ivl_rd_bytes(r, p->pub, IVL_PUB_LEN));
-    TRY(ivl_rd_str(r, p->group, IVL_MAX_GROUP, 1, "group"));
+    TRY(ivl_rd_str(r, p->group, IVL_MAX_GROUP, 1, N_("group")));
     TRY(ivl_rd_varint(r, IVL_MAX_RELATED, &n));
     p->n_related = (uint32_t)n;
     for (uint32_t i = 0; i < p->n_related; i++) {
         at = r->off;
-        TRY(rd_uscc(r, p->related[i], "related"));
+        TRY(rd_uscc(r, p->related[i], N_("related")));
         if (i && strcmp(p->related[i - 1], p->related[i]) >= 0)
-            return ivl_fail(IVL_E_DECODE, "related parties not sorted at byte %zu", at);
+            return ivl_fail(IVL_E_DECODE, _("related parties not sorted at byte %zu"), at);
     }
     return 0;
 }
@@ -433,16 +432,16 @@ static int rd_expire(struct ivl_rd *r, struct ivl_expire *x)
     uint64_t n;
     TRY(ivl_rd_varint(r, IVL_MAX_EXPIRE, &n));
     if (n > (r->len - r->off) / (IVL_ID_LEN + 8))
-        return ivl_fail(IVL_E_DECODE, "expiry list longer than the entry at byte %zu", r->off);
+        return ivl_fail(IVL_E_DECODE, _("expiry list longer than the entry at byte %zu"), r->off);
     x->list = calloc(n ? n : 1, sizeof *x->list);
-    if (!x->list) return ivl_fail(IVL_E_NOMEM, "out of memory decoding an expiry list");
+    if (!x->list) return ivl_fail(IVL_E_NOMEM, _("out of memory decoding an expiry list"));
     x->n = (uint32_t)n;
     for (uint32_t i = 0; i < x->n; i++) {
         size_t at = r->off;
         TRY(ivl_rd_bytes(r, x->list[i].voucher, IVL_ID_LEN));
-        TRY(rd_amount(r, &x->list[i].amount, "amount"));
+        TRY(rd_amount(r, &x->list[i].amount, N_("amount")));
         if (i && memcmp(x->list[i - 1].voucher, x->list[i].voucher, IVL_ID_LEN) >= 0)
-            return ivl_fail(IVL_E_DECODE, "expiry list not sorted at byte %zu", at);
+            return ivl_fail(IVL_E_DECODE, _("expiry list not sorted at byte %zu"), at);
     }
     return 0;
 }
@@ -454,55 +453,54 @@ static int rd_fields(struct ivl_rd *r, struct ivl_entry *e)
     switch (e->type) {
     case IVL_T_GENESIS: {
         struct ivl_genesis *g = &e->u.genesis;
-        TRY(ivl_rd_str(r, g->origin, IVL_MAX_ORIGIN, 0, "origin"));
-        TRY(rd_uscc(r, g->authority, "authority"));
-        TRY(ivl_rd_str(r, g->name, IVL_MAX_NAME, 0, "name"));
-        TRY(ivl_rd_str(r, g->key_name, IVL_MAX_KEYNAME, 0, "key name"));
+        TRY(ivl_rd_str(r, g->origin, IVL_MAX_ORIGIN, 0, N_("origin")));
+        TRY(rd_uscc(r, g->authority, N_("authority")));
+        TRY(ivl_rd_str(r, g->name, IVL_MAX_NAME, 0, N_("name")));
+        TRY(ivl_rd_str(r, g->key_name, IVL_MAX_KEYNAME, 0, N_("key name")));
         TRY(ivl_rd_bytes(r, g->pub, IVL_PUB_LEN));
         return ivl_rd_bytes(r, g->log_pub, IVL_PUB_LEN);
     }
-    case IVL_T_PARTY:
-        return ivl_rd_party(r, &e->u.party);
+    case IVL_T_PARTY: return ivl_rd_party(r, &e->u.party);
     case IVL_T_SUSPEND:
-        TRY(rd_uscc(r, e->u.suspend.uscc, "party"));
-        return ivl_rd_str(r, e->u.suspend.reason, IVL_MAX_REASON, 0, "reason");
+        TRY(rd_uscc(r, e->u.suspend.uscc, N_("party")));
+        return ivl_rd_str(r, e->u.suspend.reason, IVL_MAX_REASON, 0, N_("reason"));
     case IVL_T_REKEY:
-        TRY(rd_uscc(r, e->u.rekey.uscc, "party"));
-        TRY(ivl_rd_str(r, e->u.rekey.key_name, IVL_MAX_KEYNAME, 0, "key name"));
+        TRY(rd_uscc(r, e->u.rekey.uscc, N_("party")));
+        TRY(ivl_rd_str(r, e->u.rekey.key_name, IVL_MAX_KEYNAME, 0, N_("key name")));
         return ivl_rd_bytes(r, e->u.rekey.pub, IVL_PUB_LEN);
     case IVL_T_BUDGET: {
         struct ivl_budget *b = &e->u.budget;
-        TRY(ivl_rd_str(r, b->budget, IVL_MAX_BUDGETID, 0, "budget id"));
-        TRY(rd_amount(r, &b->total, "total"));
-        TRY(rd_amount(r, &b->cap, "cap"));
+        TRY(ivl_rd_str(r, b->budget, IVL_MAX_BUDGETID, 0, N_("budget id")));
+        TRY(rd_amount(r, &b->total, N_("total")));
+        TRY(rd_amount(r, &b->cap, N_("cap")));
         at = r->off;
         TRY(ivl_rd_u64(r, &v));
-        if (v > 10000) return ivl_fail(IVL_E_DECODE, "ratio out of range at byte %zu", at);
+        if (v > 10000) return ivl_fail(IVL_E_DECODE, _("ratio out of range at byte %zu"), at);
         b->ratio_bp = (uint32_t)v;
-        TRY(rd_time(r, &b->until, "end date"));
+        TRY(rd_time(r, &b->until, N_("end date")));
         at = r->off;
         TRY(ivl_rd_u8(r, &b->categories));
         if (b->categories & ~IVL_CAT_ALL)
-            return ivl_fail(IVL_E_DECODE, "unknown category bits at byte %zu", at);
+            return ivl_fail(IVL_E_DECODE, _("unknown category bits at byte %zu"), at);
         return 0;
     }
     case IVL_T_ISSUE:
-        TRY(ivl_rd_str(r, e->u.issue.budget, IVL_MAX_BUDGETID, 0, "budget id"));
-        TRY(rd_uscc(r, e->u.issue.holder, "holder"));
-        TRY(rd_amount(r, &e->u.issue.amount, "amount"));
-        return rd_time(r, &e->u.issue.until, "expiry date");
+        TRY(ivl_rd_str(r, e->u.issue.budget, IVL_MAX_BUDGETID, 0, N_("budget id")));
+        TRY(rd_uscc(r, e->u.issue.holder, N_("holder")));
+        TRY(rd_amount(r, &e->u.issue.amount, N_("amount")));
+        return rd_time(r, &e->u.issue.until, N_("expiry date"));
     case IVL_T_REDEEM: {
         struct ivl_redeem *d = &e->u.redeem;
         TRY(ivl_rd_bytes(r, d->voucher, IVL_ID_LEN));
-        TRY(rd_uscc(r, d->sme, "enterprise"));
-        TRY(rd_uscc(r, d->provider, "provider"));
+        TRY(rd_uscc(r, d->sme, N_("enterprise")));
+        TRY(rd_uscc(r, d->provider, N_("provider")));
         TRY(ivl_rd_bytes(r, d->contract, IVL_HASHLEN));
-        TRY(rd_amount(r, &d->contract_amount, "contract amount"));
-        TRY(rd_amount(r, &d->amount, "amount"));
+        TRY(rd_amount(r, &d->contract_amount, N_("contract amount")));
+        TRY(rd_amount(r, &d->amount, N_("amount")));
         at = r->off;
         TRY(ivl_rd_u8(r, &d->category));
         if ((d->category & (d->category - 1)) || (d->category & ~IVL_CAT_ALL))
-            return ivl_fail(IVL_E_DECODE, "invalid category at byte %zu", at);
+            return ivl_fail(IVL_E_DECODE, _("invalid category at byte %zu"), at);
         return 0;
     }
     case IVL_T_CANCEL:
@@ -510,24 +508,21 @@ static int rd_fields(struct ivl_rd *r, struct ivl_entry *e)
     case IVL_T_CLAWBACK:
     case IVL_T_REVOKE:
         TRY(ivl_rd_bytes(r, e->u.target.target, IVL_ID_LEN));
-        return ivl_rd_str(r, e->u.target.text, IVL_MAX_REASON, 0, "reason");
+        return ivl_rd_str(r, e->u.target.text, IVL_MAX_REASON, 0, N_("reason"));
     case IVL_T_PAY:
         TRY(ivl_rd_bytes(r, e->u.target.target, IVL_ID_LEN));
-        return ivl_rd_str(r, e->u.target.text, IVL_MAX_REF, 0, "bank reference");
-    case IVL_T_APPROVE:
-        return ivl_rd_bytes(r, e->u.target.target, IVL_ID_LEN);
+        return ivl_rd_str(r, e->u.target.text, IVL_MAX_REF, 0, N_("bank reference"));
+    case IVL_T_APPROVE: return ivl_rd_bytes(r, e->u.target.target, IVL_ID_LEN);
     case IVL_T_CLAIM:
         TRY(ivl_rd_bytes(r, e->u.claim.redemption, IVL_ID_LEN));
-        TRY(rd_amount(r, &e->u.claim.amount, "amount"));
+        TRY(rd_amount(r, &e->u.claim.amount, N_("amount")));
         return ivl_rd_bytes(r, e->u.claim.invoice, IVL_HASHLEN);
-    case IVL_T_EXPIRE:
-        return rd_expire(r, &e->u.expire);
+    case IVL_T_EXPIRE: return rd_expire(r, &e->u.expire);
     case IVL_T_ATTEST:
         TRY(ivl_rd_u64(r, &e->u.attest.size));
         TRY(ivl_rd_bytes(r, e->u.attest.root, IVL_HASHLEN));
         return ivl_rd_bytes(r, e->u.attest.note_sig, IVL_SIG_LEN);
-    default:
-        return ivl_fail(IVL_E_DECODE, "unknown entry type %u", e->type);
+    default: return ivl_fail(IVL_E_DECODE, _("unknown entry type %u"), e->type);
     }
 }
 
@@ -536,9 +531,9 @@ static int rd_body(struct ivl_rd *r, struct ivl_entry *e)
     size_t at = r->off;
     TRY(ivl_rd_u8(r, &e->type));
     if (e->type < 1 || e->type > IVL_T_MAX)
-        return ivl_fail(IVL_E_DECODE, "unknown entry type %u at byte %zu", e->type, at);
+        return ivl_fail(IVL_E_DECODE, _("unknown entry type %u at byte %zu"), e->type, at);
     TRY(ivl_rd_bytes(r, e->id, IVL_ID_LEN));
-    TRY(rd_time(r, &e->signed_at, "signing time"));
+    TRY(rd_time(r, &e->signed_at, N_("signing time")));
     return rd_fields(r, e);
 }
 
@@ -558,8 +553,8 @@ int ivl_leaf_encode(const struct ivl_entry *e, struct ivl_buf *b)
 {
     struct ivl_buf body = {0};
     if (e->n_sigs < 1 || e->n_sigs > IVL_MAX_SIGS)
-        return ivl_fail(IVL_E_USAGE, "an entry needs 1 or 2 signatures, has %u", e->n_sigs);
-    if (check_time(e->appended_at, "append time")) return IVL_E_USAGE;
+        return ivl_fail(IVL_E_USAGE, _("an entry needs 1 or 2 signatures, has %u"), e->n_sigs);
+    if (check_time(e->appended_at, N_("append time"))) return IVL_E_USAGE;
     int rc = ivl_body_encode(e, &body);
     if (rc) return rc;
     ivl_buf_u8(b, IVL_FORMAT_VERSION);
@@ -570,11 +565,11 @@ int ivl_leaf_encode(const struct ivl_entry *e, struct ivl_buf *b)
     ivl_buf_free(&body);
     ivl_buf_u8(b, (uint8_t)e->n_sigs);
     for (uint32_t i = 0; i < e->n_sigs; i++) {
-        if (!uscc_ok(e->sigs[i].signer)) return bad("signer USCC");
+        if (!uscc_ok(e->sigs[i].signer)) return bad(N_("signer USCC"));
         ivl_buf_put(b, e->sigs[i].signer, IVL_USCC_LEN);
         ivl_buf_put(b, e->sigs[i].sig, IVL_SIG_LEN);
     }
-    return b->oom ? ivl_fail(IVL_E_NOMEM, "out of memory encoding an entry") : 0;
+    return b->oom ? ivl_fail(IVL_E_NOMEM, _("out of memory encoding an entry")) : 0;
 }
 
 static int rd_leaf_head(struct ivl_rd *r, struct ivl_entry *e, uint64_t *body_len)
@@ -582,9 +577,9 @@ static int rd_leaf_head(struct ivl_rd *r, struct ivl_entry *e, uint64_t *body_le
     uint8_t ver;
     TRY(ivl_rd_u8(r, &ver));
     if (ver != IVL_FORMAT_VERSION)
-        return ivl_fail(IVL_E_DECODE, "unknown format version %u", ver);
+        return ivl_fail(IVL_E_DECODE, _("unknown format version %u"), ver);
     TRY(ivl_rd_u64(r, &e->seq));
-    TRY(rd_time(r, &e->appended_at, "append time"));
+    TRY(rd_time(r, &e->appended_at, N_("append time")));
     TRY(ivl_rd_varint(r, IVL_MAX_LEAF, body_len));
     if (*body_len > r->len - r->off) return trunc_err(r, *body_len);
     return 0;
@@ -614,16 +609,16 @@ int ivl_leaf_decode(const uint8_t *p, size_t len, struct ivl_entry *e)
     if (!rc) rc = ivl_rd_end(&br);
     if (rc) {
         ivl_entry_free(e);
-        return ivl_fail(IVL_E_DECODE, "body at byte %zu: %s", r.off, ivl_err_detail(rc));
+        return ivl_fail(IVL_E_DECODE, _("body at byte %zu: %s"), r.off, ivl_err_detail(rc));
     }
     r.off += (size_t)body_len;
     size_t at = r.off;
     rc = ivl_rd_u8(&r, &nsig);
     if (!rc && (nsig < 1 || nsig > IVL_MAX_SIGS))
-        rc = ivl_fail(IVL_E_DECODE, "invalid signature count %u at byte %zu", nsig, at);
+        rc = ivl_fail(IVL_E_DECODE, _("invalid signature count %u at byte %zu"), nsig, at);
     e->n_sigs = nsig;
     for (uint32_t i = 0; !rc && i < e->n_sigs; i++) {
-        rc = rd_uscc(&r, e->sigs[i].signer, "signer");
+        rc = rd_uscc(&r, e->sigs[i].signer, N_("signer"));
         if (!rc) rc = ivl_rd_bytes(&r, e->sigs[i].sig, IVL_SIG_LEN);
     }
     if (!rc) rc = ivl_rd_end(&r);
@@ -643,18 +638,19 @@ int ivl_sig_message(const char *origin, const uint8_t *body, size_t body_len, st
     ivl_buf_put(out, ctx, sizeof ctx - 1);
     ivl_buf_str(out, origin);
     ivl_buf_put(out, body, body_len);
-    return out->oom ? ivl_fail(IVL_E_NOMEM, "out of memory") : 0;
+    return out->oom ? ivl_fail(IVL_E_NOMEM, _("out of memory")) : 0;
 }
 
 /* ---- names ---- */
 
 static const char *const type_names[] = {
-    NULL,     "genesis", "party",  "suspend", "rekey",    "budget", "issue",  "redeem", "cancel",
-    "claim",  "approve", "reject", "pay",     "clawback", "revoke", "expire", "attest",
+    NULL,    "genesis", "party",  "suspend", "rekey",    "budget", "issue",  "redeem", "cancel",
+    "claim", "approve", "reject", "pay",     "clawback", "revoke", "expire", "attest",
 };
-static const char *const role_names[] = {NULL, "authority", "sme", "provider", "finance", "auditor"};
-static const char *const cat_names[] = {"rd",       "testing", "ip", "consulting",
-                                        "transfer", "instruments"};
+static const char *const role_names[] = {NULL,       "authority", "sme",
+                                         "provider", "finance",   "auditor"};
+static const char *const cat_names[] = {"rd",         "testing",  "ip",
+                                        "consulting", "transfer", "instruments"};
 
 static int name_index(const char *const *names, int n, const char *s)
 {
@@ -703,18 +699,18 @@ int ivl_categories_parse(const char *s, uint8_t *mask)
     while (*s) {
         size_t n = strcspn(s, ",");
         if (n == 0 || n >= sizeof item)
-            return ivl_fail(IVL_E_USAGE, "invalid category list '%s'", s);
+            return ivl_fail(IVL_E_USAGE, _("invalid category list '%s'"), s);
         memcpy(item, s, n);
         item[n] = 0;
         int bit = ivl_category_from_name(item);
         if (bit < 0)
             return ivl_fail(IVL_E_USAGE,
-                            "unknown category '%s' (rd, testing, ip, consulting, transfer, "
-                            "instruments)",
+                            _("unknown category '%s' (rd, testing, ip, consulting, transfer, "
+                              "instruments)"),
                             item);
         *mask |= (uint8_t)bit;
         s += n;
-        if (*s == ',' && !*++s) return ivl_fail(IVL_E_USAGE, "category list ends with a comma");
+        if (*s == ',' && !*++s) return ivl_fail(IVL_E_USAGE, _("category list ends with a comma"));
     }
     return 0;
 }
@@ -739,7 +735,7 @@ void ivl_id_format(const uint8_t id[IVL_ID_LEN], char out[37])
 int ivl_id_parse(const char *s, uint8_t id[IVL_ID_LEN])
 {
     if (strlen(s) != 36 || uuid_parse(s, id))
-        return ivl_fail(IVL_E_USAGE, "'%s' is not an id (UUID)", s);
+        return ivl_fail(IVL_E_USAGE, _("'%s' is not an id (UUID)"), s);
     return 0;
 }
 

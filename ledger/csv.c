@@ -46,11 +46,11 @@ static int prescan(const char *data, size_t len, size_t skip, size_t *nsep)
     const char *nul = memchr(data, 0, len);
     size_t bad = ivl_utf8_valid_prefix(data, len);
     if (nul && (size_t)(nul - data) < bad)
-        return ivl_fail(IVL_E_CSV, "line %u: NUL byte at byte offset %zu",
+        return ivl_fail(IVL_E_CSV, _("line %u: NUL byte at byte offset %zu"),
                         line_of(data, (size_t)(nul - data)), (size_t)(nul - data) + skip);
     if (bad < len)
-        return ivl_fail(IVL_E_CSV, "line %u: invalid UTF-8 at byte offset %zu", line_of(data, bad),
-                        bad + skip);
+        return ivl_fail(IVL_E_CSV, _("line %u: invalid UTF-8 at byte offset %zu"),
+                        line_of(data, bad), bad + skip);
     *nsep = 0;
     for (size_t i = 0; i < len; i++)
         *nsep += data[i] == ',' || data[i] == '\n';
@@ -62,7 +62,7 @@ static int push_cell(struct parser *ps, char *cell)
     if (ps->ncells == ps->capcells) {
         size_t cap = ps->capcells ? ps->capcells * 2 : 64;
         char **n = realloc(ps->t->cells, cap * sizeof *n);
-        if (!n) return ivl_fail(IVL_E_NOMEM, "CSV: out of memory for %zu cells", cap);
+        if (!n) return ivl_fail(IVL_E_NOMEM, _("CSV: out of memory for %zu cells"), cap);
         ps->t->cells = n;
         ps->capcells = cap;
     }
@@ -75,7 +75,7 @@ static int push_record(struct parser *ps, unsigned line)
     if (ps->nrec == ps->caprec) {
         size_t cap = ps->caprec ? ps->caprec * 2 : 64;
         unsigned *n = realloc(ps->t->lines, cap * sizeof *n);
-        if (!n) return ivl_fail(IVL_E_NOMEM, "CSV: out of memory for %zu records", cap);
+        if (!n) return ivl_fail(IVL_E_NOMEM, _("CSV: out of memory for %zu records"), cap);
         ps->t->lines = n;
         ps->caprec = cap;
     }
@@ -87,7 +87,7 @@ static int push_record(struct parser *ps, unsigned line)
 static int put(struct parser *ps, char *cell, char c, unsigned start_line)
 {
     if ((size_t)(ps->t->buf + ps->used - cell) >= IVL_CSV_MAX_FIELD)
-        return ivl_fail(IVL_E_TOO_LARGE, "line %u: a field is longer than %u bytes", start_line,
+        return ivl_fail(IVL_E_TOO_LARGE, _("line %u: a field is longer than %u bytes"), start_line,
                         (unsigned)IVL_CSV_MAX_FIELD);
     ps->t->buf[ps->used++] = c;
     return IVL_OK;
@@ -100,7 +100,7 @@ static int quoted_field(struct parser *ps, char *cell)
     int rc;
     for (ps->i++;; ps->i++) {
         if (ps->i >= ps->len)
-            return ivl_fail(IVL_E_CSV, "line %u: quoted field is never closed", open_line);
+            return ivl_fail(IVL_E_CSV, _("line %u: quoted field is never closed"), open_line);
         char c = ps->p[ps->i];
         if (c == '"') {
             if (ps->i + 1 >= ps->len || ps->p[ps->i + 1] != '"') break;
@@ -111,7 +111,7 @@ static int quoted_field(struct parser *ps, char *cell)
     }
     ps->i++;
     if (ps->i < ps->len && ps->p[ps->i] != ',' && ps->p[ps->i] != '\n' && ps->p[ps->i] != '\r')
-        return ivl_fail(IVL_E_CSV, "line %u: text after a closing quote", ps->line);
+        return ivl_fail(IVL_E_CSV, _("line %u: text after a closing quote"), ps->line);
     return IVL_OK;
 }
 
@@ -123,7 +123,7 @@ static int plain_field(struct parser *ps, char *cell)
         char c = ps->p[ps->i];
         if (c == ',' || c == '\n' || c == '\r') break;
         if (c == '"')
-            return ivl_fail(IVL_E_CSV, "line %u: quote inside an unquoted field", ps->line);
+            return ivl_fail(IVL_E_CSV, _("line %u: quote inside an unquoted field"), ps->line);
         if ((rc = put(ps, cell, c, ps->line))) return rc;
     }
     return IVL_OK;
@@ -143,7 +143,7 @@ static int field(struct parser *ps, int *quoted, int *end)
     if (ps->i >= ps->len) return IVL_OK;
     char c = ps->p[ps->i];
     if (c == '\r' && (ps->i + 1 >= ps->len || ps->p[ps->i + 1] != '\n'))
-        return ivl_fail(IVL_E_CSV, "line %u: carriage return without a line feed", ps->line);
+        return ivl_fail(IVL_E_CSV, _("line %u: carriage return without a line feed"), ps->line);
     ps->i += c == '\r' ? 2 : 1;
     if (c == ',')
         *end = 0;
@@ -159,7 +159,7 @@ static int record(struct parser *ps, unsigned line, size_t *nfields, int *blank)
     size_t first = ps->ncells;
     while (!end) {
         if (ps->ncells - first == IVL_CSV_MAX_COLS)
-            return ivl_fail(IVL_E_TOO_LARGE, "line %u: more than %d fields", line,
+            return ivl_fail(IVL_E_TOO_LARGE, _("line %u: more than %d fields"), line,
                             IVL_CSV_MAX_COLS);
         if ((rc = field(ps, &quoted, &end))) return rc;
     }
@@ -197,13 +197,13 @@ static int check_header(struct ivl_csv *t)
         while (n > 0 && is_space(s[n - 1]))
             s[--n] = 0;
         t->cells[i] = s;
-        if (n == 0) return ivl_fail(IVL_E_CSV, "line 1: header column %zu has no name", i + 1);
+        if (n == 0) return ivl_fail(IVL_E_CSV, _("line 1: header column %zu has no name"), i + 1);
         for (size_t j = 0; j < i; j++) {
             if (!name_eq(t->cells[j], strlen(t->cells[j]), s, n)) continue;
             if (ivl_text_valid(s, 64))
-                return ivl_fail(IVL_E_CSV, "line 1: header columns %zu and %zu are both \"%s\"",
+                return ivl_fail(IVL_E_CSV, _("line 1: header columns %zu and %zu are both \"%s\""),
                                 j + 1, i + 1, s);
-            return ivl_fail(IVL_E_CSV, "line 1: header columns %zu and %zu have the same name",
+            return ivl_fail(IVL_E_CSV, _("line 1: header columns %zu and %zu have the same name"),
                             j + 1, i + 1);
         }
     }
@@ -219,10 +219,13 @@ static int accept(struct parser *ps, unsigned line, size_t nfields)
         t->ncols = nfields;
         if ((rc = check_header(t))) return rc;
     } else if (nfields != t->ncols) {
-        return ivl_fail(IVL_E_CSV, "line %u: %zu field%s, but the header has %zu", line, nfields,
-                        nfields == 1 ? "" : "s", t->ncols);
+        return ivl_fail(IVL_E_CSV,
+                        dngettext(IVL_TEXTDOMAIN, "line %u: %zu field, but the header has %zu",
+                                  "line %u: %zu fields, but the header has %zu", nfields),
+                        line, nfields, t->ncols);
     } else if (ps->nrec > IVL_CSV_MAX_ROWS) {
-        return ivl_fail(IVL_E_TOO_LARGE, "line %u: more than %d records", line, IVL_CSV_MAX_ROWS);
+        return ivl_fail(IVL_E_TOO_LARGE, _("line %u: more than %d records"), line,
+                        IVL_CSV_MAX_ROWS);
     }
     return push_record(ps, line);
 }
@@ -238,15 +241,15 @@ static int parse_all(struct parser *ps)
         if ((rc = record(ps, line, &nfields, &blank))) return rc;
         if (blank) {
             if (ps->nrec == 0)
-                return ivl_fail(IVL_E_CSV, "line %u: blank line before the header", line);
+                return ivl_fail(IVL_E_CSV, _("line %u: blank line before the header"), line);
             if (!blank_line) blank_line = line;
             ps->used = used, ps->ncells = ncells;
             continue;
         }
-        if (blank_line) return ivl_fail(IVL_E_CSV, "line %u: blank line", blank_line);
+        if (blank_line) return ivl_fail(IVL_E_CSV, _("line %u: blank line"), blank_line);
         if ((rc = accept(ps, line, nfields))) return rc;
     }
-    if (ps->nrec == 0) return ivl_fail(IVL_E_CSV, "line 1: no header");
+    if (ps->nrec == 0) return ivl_fail(IVL_E_CSV, _("line 1: no header"));
     return IVL_OK;
 }
 
@@ -260,12 +263,12 @@ int ivl_csv_parse(const char *data, size_t len, struct ivl_csv **out)
     size_t skip = len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
     data += skip, len -= skip;
     if ((rc = prescan(data, len, skip, &nsep))) return rc;
-    if (len > SIZE_MAX / 2 - 1) return ivl_fail(IVL_E_TOO_LARGE, "CSV file is too large");
+    if (len > SIZE_MAX / 2 - 1) return ivl_fail(IVL_E_TOO_LARGE, _("CSV file is too large"));
     ps.p = data;
     ps.len = len;
     if (!(ps.t = calloc(1, sizeof *ps.t)) || !(ps.t->buf = malloc(len + nsep + 1))) {
         free(ps.t);
-        return ivl_fail(IVL_E_NOMEM, "CSV: out of memory for %zu bytes", len);
+        return ivl_fail(IVL_E_NOMEM, _("CSV: out of memory for %zu bytes"), len);
     }
     if ((rc = parse_all(&ps))) {
         ivl_csv_free(ps.t);

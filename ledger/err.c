@@ -18,7 +18,7 @@ static const struct {
 #undef IVL_ERR_ROW
 };
 
-static _Thread_local char detail[512];
+static _Thread_local char detail[1024]; /* Chinese takes 3 bytes a character */
 static _Thread_local int detail_set;
 
 const char *ivl_err_code(int err)
@@ -33,18 +33,28 @@ int ivl_err_exit(int err)
 
 const char *ivl_strerror(int err)
 {
-    return (err >= 0 && err < IVL_ERR_COUNT) ? table[err].msg : "unknown error";
+    return (err >= 0 && err < IVL_ERR_COUNT) ? _(table[err].msg) : _("unknown error");
 }
 
 int ivl_fail(int err, const char *fmt, ...)
 {
     /* Format aside first: callers often wrap the previous detail, e.g.
-     * ivl_fail(rc, "entry %llu: %s", seq, ivl_err_detail(rc)). */
+     * ivl_fail(rc, _("entry %llu: %s"), seq, ivl_err_detail(rc)). */
     char tmp[sizeof detail];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
+    if (n >= (int)sizeof tmp) { /* cut: never leave half a UTF-8 character */
+        size_t end = sizeof tmp - 1, lead = end;
+        while (lead > 0 && ((unsigned char)tmp[lead - 1] & 0xC0) == 0x80)
+            lead--;
+        if (lead > 0) {
+            unsigned char c = (unsigned char)tmp[lead - 1];
+            size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+            if (end - (lead - 1) < need) tmp[lead - 1] = 0;
+        }
+    }
     memcpy(detail, tmp, sizeof detail);
     detail_set = 1;
     return err;

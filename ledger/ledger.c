@@ -37,7 +37,20 @@ struct ivl_ledger {
     MDB_dbi dbi[IVL_DB_COUNT];
     char dir[PATH_MAX];
     struct ivl_seckey *log_key; /* loaded on first append */
+    ivl_progress_fn progress;   /* ivl_ledger_set_progress */
+    void *progress_ctx;
 };
+
+void ivl_ledger_set_progress(struct ivl_ledger *l, ivl_progress_fn fn, void *ctx)
+{
+    l->progress = fn;
+    l->progress_ctx = ctx;
+}
+
+void ivl_ledger_progress(struct ivl_ledger *l, uint64_t done, uint64_t total)
+{
+    if (l && l->progress) l->progress(l->progress_ctx, done, total);
+}
 
 MDB_env *ivl_ledger_env(struct ivl_ledger *l)
 {
@@ -61,7 +74,7 @@ static int reserve_lock_file(const char *dir)
     int rc = posix_fallocate(fd, 0, 8192 + 64 * 300);
     close(fd);
     if (rc == ENOSPC || rc == EDQUOT)
-        return ivl_fail(IVL_E_NOSPACE, "%s: no space left on device", p);
+        return ivl_fail(IVL_E_NOSPACE, _("%s: no space left on device"), p);
     return 0;
 }
 
@@ -72,23 +85,34 @@ static int reserve_lock_file(const char *dir)
 static int check_meta_pages(const char *dir)
 {
     char p[PATH_MAX];
-    uint64_t id[2];
+    uint64_t id[2], again[2];
     snprintf(p, sizeof p, "%s/data.mdb", dir);
     int fd = open(p, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 0;
     long page = sysconf(_SC_PAGESIZE);
     /* 16-byte page header + magic, version, address, mapsize, 2 x 48-byte db, last_pg */
     const off_t txnid_at = 16 + 4 + 4 + 8 + 8 + 2 * 48 + 8;
-    int ok = pread(fd, &id[0], 8, txnid_at) == 8 && pread(fd, &id[1], 8, page + txnid_at) == 8;
+    int rc = 0;
+    /* Other processes may commit while we read: a live file changes between
+     * two reads, a damaged one does not. Judge only a stable pair. */
+    for (int tries = 0; tries < 1000; tries++) {
+        if (pread(fd, &id[0], 8, txnid_at) != 8 || pread(fd, &id[1], 8, page + txnid_at) != 8)
+            break; /* too short: LMDB will refuse it */
+        uint64_t d = id[0] > id[1] ? id[0] - id[1] : id[1] - id[0];
+        if (d == 1) break;
+        if (pread(fd, &again[0], 8, txnid_at) != 8 || pread(fd, &again[1], 8, page + txnid_at) != 8)
+            break;
+        if (again[0] == id[0] && again[1] == id[1] && tries >= 2) {
+            rc = ivl_fail(IVL_E_CORRUPT,
+                          _("%s is damaged: its two meta pages hold transactions %llu and %llu, "
+                            "which a commit never leaves; restore it from a replica or backup"),
+                          p, (unsigned long long)id[0], (unsigned long long)id[1]);
+            break;
+        }
+        usleep(1000);
+    }
     close(fd);
-    if (!ok) return 0; /* too short: LMDB will refuse it */
-    uint64_t d = id[0] > id[1] ? id[0] - id[1] : id[1] - id[0];
-    if (d != 1)
-        return ivl_fail(IVL_E_CORRUPT,
-                        "%s is damaged: its two meta pages hold transactions %llu and %llu, which "
-                        "a commit never leaves; restore it from a replica or backup",
-                        p, (unsigned long long)id[0], (unsigned long long)id[1]);
-    return 0;
+    return rc;
 }
 
 static int env_open(const char *dir, int create, struct ivl_ledger **out)
@@ -96,7 +120,7 @@ static int env_open(const char *dir, int create, struct ivl_ledger **out)
     struct ivl_ledger *l = calloc(1, sizeof *l);
     MDB_txn *txn = NULL;
     int rc;
-    if (!l) return ivl_fail(IVL_E_NOMEM, "out of memory");
+    if (!l) return ivl_fail(IVL_E_NOMEM, _("out of memory"));
     snprintf(l->dir, sizeof l->dir, "%s", dir);
     if ((rc = mdb_env_create(&l->env)) || (rc = mdb_env_set_maxdbs(l->env, IVL_DB_COUNT + 2)) ||
         (rc = mdb_env_set_maxreaders(l->env, 256)) ||
@@ -108,7 +132,7 @@ static int env_open(const char *dir, int create, struct ivl_ledger **out)
     if ((rc = check_meta_pages(dir))) goto fail;
     rc = mdb_env_open(l->env, dir, MDB_NOTLS, 0600);
     if (rc) {
-        rc = rc == ENOENT ? ivl_fail(IVL_E_NO_LEDGER, "no ledger in %s", dir)
+        rc = rc == ENOENT ? ivl_fail(IVL_E_NO_LEDGER, _("no ledger in %s"), dir)
                           : ivl_st_mdb_err(rc, dir);
         goto fail;
     }
@@ -125,7 +149,8 @@ static int env_open(const char *dir, int create, struct ivl_ledger **out)
         rc = mdb_dbi_open(txn, ivl_db_names[i], create ? MDB_CREATE : 0, &l->dbi[i]);
         if (rc) {
             rc = rc == MDB_NOTFOUND
-                     ? ivl_fail(IVL_E_CORRUPT, "the ledger database in %s is damaged: table '%s' is missing",
+                     ? ivl_fail(IVL_E_CORRUPT,
+                                _("the ledger database in %s is damaged: table '%s' is missing"),
                                 dir, ivl_db_names[i])
                      : ivl_st_mdb_err(rc, dir);
             goto fail;
@@ -157,8 +182,8 @@ static int has_ledger(const char *dir)
 int ivl_ledger_create(const char *dir, struct ivl_ledger **out)
 {
     if (mkdir(dir, 0700) && errno != EEXIST)
-        return ivl_fail(IVL_E_IO, "cannot create %s: %s", dir, strerror(errno));
-    if (has_ledger(dir)) return ivl_fail(IVL_E_LEDGER_EXISTS, "%s already holds a ledger", dir);
+        return ivl_fail(IVL_E_IO, _("cannot create %s: %s"), dir, strerror(errno));
+    if (has_ledger(dir)) return ivl_fail(IVL_E_LEDGER_EXISTS, _("%s already holds a ledger"), dir);
     TRY(env_open(dir, 1, out));
     return ivl_dir_sync(dir);
 }
@@ -166,8 +191,8 @@ int ivl_ledger_create(const char *dir, struct ivl_ledger **out)
 int ivl_ledger_open(const char *dir, struct ivl_ledger **out)
 {
     if (!has_ledger(dir))
-        return ivl_fail(IVL_E_NO_LEDGER, "no ledger in %s (create one with 'ivl init', or use -L DIR)",
-                        dir);
+        return ivl_fail(IVL_E_NO_LEDGER,
+                        _("no ledger in %s (create one with 'ivl init', or use -L DIR)"), dir);
     return env_open(dir, 0, out);
 }
 
@@ -216,7 +241,8 @@ int ivl_ledger_begin_write(struct ivl_ledger *l, struct ivl_state *st)
 int ivl_ledger_put_checkpoint_sig(struct ivl_state *st, uint64_t size, const uint8_t sig[64])
 {
     uint8_t k[8];
-    for (int i = 7, s = 0; i >= 0; i--, s += 8) k[i] = (uint8_t)(size >> s);
+    for (int i = 7, s = 0; i >= 0; i--, s += 8)
+        k[i] = (uint8_t)(size >> s);
     return ivl_st_put(st, IVL_DB_CPS, k, 8, sig, 64);
 }
 
@@ -249,15 +275,15 @@ static int load_log_key(struct ivl_ledger *l)
 }
 
 static int check_sigs_of(const struct ivl_state *st, const struct ivl_entry *e,
-                      const struct ivl_signers *who, const uint8_t *body, size_t body_len)
+                         const struct ivl_signers *who, const uint8_t *body, size_t body_len)
 {
     struct ivl_buf msg = {0};
     const char *origin = e->type == IVL_T_GENESIS ? e->u.genesis.origin : st->origin;
     int rc = ivl_sig_message(origin, body, body_len, &msg);
     for (uint32_t i = 0; !rc && i < who->n; i++)
         if (crypto_sign_verify_detached(e->sigs[i].sig, msg.p, msg.len, who->pub[i]))
-            rc = ivl_fail(IVL_E_BAD_SIG, "signature %u of the %s entry (by %s) does not verify", i + 1,
-                          ivl_type_name(e->type), e->sigs[i].signer);
+            rc = ivl_fail(IVL_E_BAD_SIG, _("signature %u of the %s entry (by %s) does not verify"),
+                          i + 1, ivl_type_name(e->type), e->sigs[i].signer);
     ivl_buf_free(&msg);
     return rc;
 }
@@ -271,16 +297,17 @@ int ivl_ledger_apply(struct ivl_state *st, struct ivl_head *h, const struct ivl_
     size_t body_len;
     uint8_t k[8];
     if (e->seq != h->size)
-        return ivl_fail(IVL_E_CORRUPT, "entry %llu carries sequence number %llu",
+        return ivl_fail(IVL_E_CORRUPT, _("entry %llu carries sequence number %llu"),
                         (unsigned long long)h->size, (unsigned long long)e->seq);
     if (e->appended_at < h->last_time)
-        return ivl_fail(IVL_E_TIME, "entry %llu was appended before the entry preceding it",
+        return ivl_fail(IVL_E_TIME, _("entry %llu was appended before the entry preceding it"),
                         (unsigned long long)e->seq);
     h->last_time = e->appended_at;
     TRY(ivl_rules_apply(st, e, &who));
     TRY(ivl_leaf_body(leaf, len, &body, &body_len));
     if (check_sigs) TRY(check_sigs_of(st, e, &who, body, body_len));
-    for (int i = 7, s = 0; i >= 0; i--, s += 8) k[i] = (uint8_t)(e->seq >> s);
+    for (int i = 7, s = 0; i >= 0; i--, s += 8)
+        k[i] = (uint8_t)(e->seq >> s);
     TRY(ivl_st_put(st, IVL_DB_LEAVES, k, 8, leaf, len));
     ivl_merkle_leaf_hash(leaf, len, leaf_hash);
     TRY(ivl_merkle_append(st, node_get, node_put, h->size, leaf_hash));
@@ -304,7 +331,8 @@ static int append_one(struct ivl_state *st, struct ivl_head *h, struct ivl_entry
         /* Signed in this process by the key `own`: it is valid iff it is the
          * key the rules require (one sample is verified by the caller). */
         if (who.n != 1 || memcmp(who.pub[0], own, IVL_PUB_LEN))
-            rc = ivl_fail(IVL_E_KEY_ROLE, "entry %llu: the signing key is not the key of its signer",
+            rc = ivl_fail(IVL_E_KEY_ROLE,
+                          _("entry %llu: the signing key is not the key of its signer"),
                           (unsigned long long)e->seq);
     } else if (!rc && sb) {
         const char *origin = e->type == IVL_T_GENESIS ? e->u.genesis.origin : st->origin;
@@ -322,7 +350,8 @@ static int put_checkpoint(struct ivl_ledger *l, struct ivl_state *st, const stru
     TRY(load_log_key(l));
     TRY(ivl_checkpoint_format(st->origin, h->size, h->root, text, sizeof text));
     TRY(ivl_key_sign(l->log_key, (const uint8_t *)text, strlen(text), sig));
-    for (int i = 7, s = 0; i >= 0; i--, s += 8) k[i] = (uint8_t)(h->size >> s);
+    for (int i = 7, s = 0; i >= 0; i--, s += 8)
+        k[i] = (uint8_t)(h->size >> s);
     return ivl_st_put(st, IVL_DB_CPS, k, 8, sig, sizeof sig);
 }
 
@@ -337,7 +366,7 @@ static int append_txn(struct ivl_ledger *l, struct ivl_entry *es, size_t n, int6
         if (flags & IVL_APPEND_CLAMP_TIME)
             now = h.last_time;
         else
-            rc = ivl_fail(IVL_E_TIME, "append time would move the log back in time");
+            rc = ivl_fail(IVL_E_TIME, _("append time would move the log back in time"));
     }
     if (!rc) h.last_time = now;
     uint64_t first = h.size;
@@ -347,6 +376,8 @@ static int append_txn(struct ivl_ledger *l, struct ivl_entry *es, size_t n, int6
         /* With an own signer, the first entry's signature is verified for real. */
         rc = append_one(&st, &h, &es[i], &out[i], sb, own && i ? own : NULL);
         if (rc && failed) *failed = i;
+        if (!rc && n >= IVL_PROGRESS_EVERY && ((i + 1) % IVL_PROGRESS_EVERY == 0 || i + 1 == n))
+            ivl_ledger_progress(l, i + 1, n);
     }
     if (!rc && sb) {
         rc = ivl_sigbatch_flush(sb);
@@ -363,7 +394,7 @@ static int append_txn(struct ivl_ledger *l, struct ivl_entry *es, size_t n, int6
         return rc;
     }
     rc = mdb_txn_commit(st.txn);
-    return rc ? (rc == MDB_MAP_FULL ? rc : ivl_st_mdb_err(rc, "commit")) : 0;
+    return rc ? ivl_st_mdb_err(rc, _("commit")) : 0;
 }
 
 int ivl_ledger_append(struct ivl_ledger *l, struct ivl_entry *es, size_t n, int64_t now,
@@ -379,14 +410,17 @@ int ivl_ledger_append_own(struct ivl_ledger *l, struct ivl_entry *es, size_t n, 
     for (;;) {
         ivl_err_clear();
         int rc = append_txn(l, es, n, now, flags, own, out, failed);
-        int full = rc == MDB_MAP_FULL ||
-                   (rc == IVL_E_STORE && strstr(ivl_err_detail(rc), "MDB_MAP_FULL"));
-        if (!full) return rc;
-        MDB_envinfo info;
-        mdb_env_info(l->env, &info);
-        rc = mdb_env_set_mapsize(l->env, info.me_mapsize * 2);
-        if (rc) return ivl_st_mdb_err(rc, "growing the map");
+        if (rc != IVL_E_MAP_FULL) return rc;
+        TRY(ivl_ledger_grow(l));
     }
+}
+
+int ivl_ledger_grow(struct ivl_ledger *l)
+{
+    MDB_envinfo info;
+    mdb_env_info(l->env, &info);
+    int rc = mdb_env_set_mapsize(l->env, info.me_mapsize * 2);
+    return rc ? ivl_st_mdb_err(rc, _("growing the map")) : 0;
 }
 
 /* ---- reads ---- */
@@ -395,14 +429,15 @@ int ivl_ledger_leaf(struct ivl_state *st, uint64_t seq, const uint8_t **p, size_
 {
     uint8_t k[8];
     MDB_val v;
-    for (int i = 7, s = 0; i >= 0; i--, s += 8) k[i] = (uint8_t)(seq >> s);
+    for (int i = 7, s = 0; i >= 0; i--, s += 8)
+        k[i] = (uint8_t)(seq >> s);
     int rc = ivl_st_get(st, IVL_DB_LEAVES, k, 8, &v);
     if (rc == IVL_E_NOT_FOUND) {
         struct ivl_head h;
         if (!ivl_st_head(st, &h) && seq < h.size)
-            return ivl_fail(IVL_E_CORRUPT, "entry %llu is missing from the database",
+            return ivl_fail(IVL_E_CORRUPT, _("entry %llu is missing from the database"),
                             (unsigned long long)seq);
-        return ivl_fail(IVL_E_NOT_FOUND, "no entry %llu", (unsigned long long)seq);
+        return ivl_fail(IVL_E_NOT_FOUND, _("no entry %llu"), (unsigned long long)seq);
     }
     if (rc) return rc;
     *p = v.mv_data;
@@ -416,11 +451,12 @@ int ivl_ledger_entry(struct ivl_state *st, uint64_t seq, struct ivl_entry *e)
     size_t n;
     TRY(ivl_ledger_leaf(st, seq, &p, &n));
     int rc = ivl_leaf_decode(p, n, e);
-    if (rc) return ivl_fail(IVL_E_DECODE, "entry %llu: %s", (unsigned long long)seq,
-                            ivl_err_detail(rc));
+    if (rc)
+        return ivl_fail(IVL_E_DECODE, _("entry %llu: %s"), (unsigned long long)seq,
+                        ivl_err_detail(rc));
     if (e->seq != seq) {
         ivl_entry_free(e);
-        return ivl_fail(IVL_E_CORRUPT, "entry %llu is stored under sequence number %llu",
+        return ivl_fail(IVL_E_CORRUPT, _("entry %llu is stored under sequence number %llu"),
                         (unsigned long long)e->seq, (unsigned long long)seq);
     }
     return 0;
@@ -430,9 +466,10 @@ int ivl_ledger_log_pub(struct ivl_state *st, uint8_t pub[IVL_PUB_LEN])
 {
     MDB_val v;
     int rc = ivl_st_get(st, IVL_DB_META, "log_pub", 7, &v);
-    if (rc == IVL_E_NOT_FOUND) return ivl_fail(IVL_E_NO_LEDGER, "the ledger has no genesis entry");
+    if (rc == IVL_E_NOT_FOUND)
+        return ivl_fail(IVL_E_NO_LEDGER, _("the ledger has no genesis entry"));
     if (rc) return rc;
-    if (v.mv_size != IVL_PUB_LEN) return ivl_fail(IVL_E_CORRUPT, "log key record is damaged");
+    if (v.mv_size != IVL_PUB_LEN) return ivl_fail(IVL_E_CORRUPT, _("log key record is damaged"));
     memcpy(pub, v.mv_data, IVL_PUB_LEN);
     return 0;
 }
@@ -442,7 +479,7 @@ int ivl_ledger_root(struct ivl_state *st, uint64_t size, uint8_t root[IVL_HASHLE
     struct ivl_head h;
     TRY(ivl_st_head(st, &h));
     if (size > h.size)
-        return ivl_fail(IVL_E_USAGE, "size %llu is beyond the log's %llu entries",
+        return ivl_fail(IVL_E_USAGE, _("size %llu is beyond the log's %llu entries"),
                         (unsigned long long)size, (unsigned long long)h.size);
     return ivl_merkle_root(st, node_get, size, root);
 }
@@ -455,11 +492,12 @@ int ivl_ledger_checkpoint(struct ivl_ledger *l, struct ivl_state *st, uint64_t s
     MDB_val v;
     TRY(ivl_st_head(st, &h));
     if (size == 0) size = h.size;
-    if (size == 0) return ivl_fail(IVL_E_NO_LEDGER, "the ledger is empty");
+    if (size == 0) return ivl_fail(IVL_E_NO_LEDGER, _("the ledger is empty"));
     TRY(ivl_ledger_root(st, size, root));
     TRY(ivl_ledger_log_pub(st, pub));
     TRY(ivl_checkpoint_format(st->origin, size, root, text, sizeof text));
-    for (int i = 7, s = 0; i >= 0; i--, s += 8) k[i] = (uint8_t)(size >> s);
+    for (int i = 7, s = 0; i >= 0; i--, s += 8)
+        k[i] = (uint8_t)(size >> s);
     int rc = ivl_st_get(st, IVL_DB_CPS, k, 8, &v);
     uint8_t sig[IVL_SIG_LEN];
     if (rc == 0 && v.mv_size == IVL_SIG_LEN) {
@@ -467,25 +505,26 @@ int ivl_ledger_checkpoint(struct ivl_ledger *l, struct ivl_state *st, uint64_t s
     } else if (rc == 0 || rc == IVL_E_NOT_FOUND) {
         if (load_log_key(l))
             return ivl_fail(IVL_E_NOT_FOUND,
-                            "no checkpoint of size %llu is stored here and the log key is not "
-                            "available to sign one",
+                            _("no checkpoint of size %llu is stored here and the log key is not "
+                              "available to sign one"),
                             (unsigned long long)size);
         TRY(ivl_key_sign(l->log_key, (const uint8_t *)text, strlen(text), sig));
     } else {
         return rc;
     }
     if (crypto_sign_verify_detached(sig, (const uint8_t *)text, strlen(text), pub))
-        return ivl_fail(IVL_E_BAD_CHECKPOINT, "stored checkpoint of size %llu does not verify",
+        return ivl_fail(IVL_E_BAD_CHECKPOINT, _("stored checkpoint of size %llu does not verify"),
                         (unsigned long long)size);
     /* Re-encode the stored signature as a note line. */
     uint8_t blob[4 + IVL_SIG_LEN];
     uint32_t kid = ivl_note_key_id(st->origin, pub);
-    for (int i = 0; i < 4; i++) blob[i] = (uint8_t)(kid >> (24 - 8 * i));
+    for (int i = 0; i < 4; i++)
+        blob[i] = (uint8_t)(kid >> (24 - 8 * i));
     memcpy(blob + 4, sig, IVL_SIG_LEN);
     char b64[sodium_base64_ENCODED_LEN(sizeof blob, sodium_base64_VARIANT_ORIGINAL)];
     sodium_bin2base64(b64, sizeof b64, blob, sizeof blob, sodium_base64_VARIANT_ORIGINAL);
     snprintf(line, sizeof line, "\xe2\x80\x94 %s %s\n", st->origin, b64);
-    if (asprintf(note, "%s\n%s", text, line) < 0) return ivl_fail(IVL_E_NOMEM, "out of memory");
+    if (asprintf(note, "%s\n%s", text, line) < 0) return ivl_fail(IVL_E_NOMEM, _("out of memory"));
     return 0;
 }
 
@@ -495,7 +534,7 @@ int ivl_ledger_inclusion(struct ivl_state *st, uint64_t index, uint64_t size,
     struct ivl_head h;
     TRY(ivl_st_head(st, &h));
     if (size > h.size || index >= size)
-        return ivl_fail(IVL_E_USAGE, "no entry %llu in a tree of size %llu (the log has %llu)",
+        return ivl_fail(IVL_E_USAGE, _("no entry %llu in a tree of size %llu (the log has %llu)"),
                         (unsigned long long)index, (unsigned long long)size,
                         (unsigned long long)h.size);
     TRY(ivl_st_node(st, 0, index, leaf_hash));
@@ -508,7 +547,7 @@ int ivl_ledger_consistency(struct ivl_state *st, uint64_t old_size, uint64_t new
     struct ivl_head h;
     TRY(ivl_st_head(st, &h));
     if (old_size == 0 || old_size > new_size || new_size > h.size)
-        return ivl_fail(IVL_E_USAGE, "need 0 < old size %llu <= new size %llu <= %llu",
+        return ivl_fail(IVL_E_USAGE, _("need 0 < old size %llu <= new size %llu <= %llu"),
                         (unsigned long long)old_size, (unsigned long long)new_size,
                         (unsigned long long)h.size);
     return ivl_merkle_consistency_proof(st, node_get, old_size, new_size, hashes, n);
@@ -521,15 +560,16 @@ int ivl_ledger_key_party(struct ivl_state *st, const uint8_t pub[IVL_PUB_LEN],
     char u[IVL_USCC_LEN + 1] = {0};
     int rc = ivl_st_get(st, IVL_DB_PUBKEYS, pub, IVL_PUB_LEN, &v);
     if (rc == IVL_E_NOT_FOUND)
-        return ivl_fail(IVL_E_KEY_ROLE, "this key belongs to no registered party");
+        return ivl_fail(IVL_E_KEY_ROLE, _("this key belongs to no registered party"));
     if (rc) return rc;
-    if (v.mv_size != IVL_USCC_LEN) return ivl_fail(IVL_E_CORRUPT, "public key index is damaged");
+    if (v.mv_size != IVL_USCC_LEN) return ivl_fail(IVL_E_CORRUPT, _("public key index is damaged"));
     memcpy(u, v.mv_data, IVL_USCC_LEN);
     TRY(ivl_st_party(st, u, p));
     if (memcmp(p->p.pub, pub, IVL_PUB_LEN))
-        return ivl_fail(IVL_E_KEY_ROLE,
-                        "this key of %s (%s) has been replaced by a newer one (see ivl party show %s)",
-                        u, p->p.name, u);
+        return ivl_fail(
+            IVL_E_KEY_ROLE,
+            _("this key of %s (%s) has been replaced by a newer one (see ivl party show %s)"), u,
+            p->p.name, u);
     return 0;
 }
 
@@ -543,16 +583,19 @@ int ivl_ledger_check_head(struct ivl_state *st, struct ivl_head *h)
     TRY(ivl_ledger_log_pub(st, pub));
     TRY(ivl_merkle_root(st, node_get, h->size, root));
     if (memcmp(root, h->root, IVL_HASHLEN))
-        return ivl_fail(IVL_E_CORRUPT, "the stored tree does not match the head; run 'ivl verify'");
-    for (int i = 7, s = 0; i >= 0; i--, s += 8) k[i] = (uint8_t)(h->size >> s);
+        return ivl_fail(IVL_E_CORRUPT,
+                        _("the stored tree does not match the head; run 'ivl verify'"));
+    for (int i = 7, s = 0; i >= 0; i--, s += 8)
+        k[i] = (uint8_t)(h->size >> s);
     int rc = ivl_st_get(st, IVL_DB_CPS, k, 8, &v);
     if (rc == IVL_E_NOT_FOUND)
-        return ivl_fail(IVL_E_CORRUPT, "the head's checkpoint is missing; run 'ivl verify'");
+        return ivl_fail(IVL_E_CORRUPT, _("the head's checkpoint is missing; run 'ivl verify'"));
     if (rc) return rc;
     TRY(ivl_checkpoint_format(st->origin, h->size, h->root, text, sizeof text));
     if (v.mv_size != IVL_SIG_LEN ||
         crypto_sign_verify_detached(v.mv_data, (const uint8_t *)text, strlen(text), pub))
-        return ivl_fail(IVL_E_CORRUPT, "the head does not match its signed checkpoint; run 'ivl verify'");
+        return ivl_fail(IVL_E_CORRUPT,
+                        _("the head does not match its signed checkpoint; run 'ivl verify'"));
     return 0;
 }
 
@@ -564,12 +607,15 @@ int ivl_ledger_entry_checked(struct ivl_state *st, const struct ivl_head *h, uin
     uint8_t lh[IVL_HASHLEN], proof[IVL_MERKLE_MAX_PROOF][32];
     TRY(ivl_ledger_leaf(st, seq, &leaf, &len));
     ivl_merkle_leaf_hash(leaf, len, lh);
-    if (seq >= h->size) return ivl_fail(IVL_E_NOT_FOUND, "no entry %llu", (unsigned long long)seq);
+    if (seq >= h->size)
+        return ivl_fail(IVL_E_NOT_FOUND, _("no entry %llu"), (unsigned long long)seq);
     int rc = ivl_merkle_inclusion_proof(st, node_get, seq, h->size, proof, &n);
-    if (!rc) rc = ivl_merkle_verify_inclusion(seq, h->size, lh, (const uint8_t(*)[32])proof, n, h->root);
+    if (!rc)
+        rc = ivl_merkle_verify_inclusion(seq, h->size, lh, (const uint8_t(*)[32])proof, n, h->root);
     if (rc)
-        return ivl_fail(IVL_E_CORRUPT, "entry %llu is not the one the signed log holds (damaged or "
-                                       "altered); run 'ivl verify'",
+        return ivl_fail(IVL_E_CORRUPT,
+                        _("entry %llu is not the one the signed log holds (damaged or "
+                          "altered); run 'ivl verify'"),
                         (unsigned long long)seq);
     return ivl_ledger_entry(st, seq, e);
 }

@@ -24,6 +24,15 @@ int ivl_ledger_open(const char *dir, struct ivl_ledger **out);
 void ivl_ledger_close(struct ivl_ledger *l);
 const char *ivl_ledger_dir(const struct ivl_ledger *l);
 
+/* Progress of long work on this handle (ivl_verify's replay, ivl_ledger_import,
+ * an append of many entries): fn(ctx, done, total) is called from the calling
+ * thread every few thousand entries and once when all are done. NULL = none. */
+typedef void (*ivl_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+void ivl_ledger_set_progress(struct ivl_ledger *l, ivl_progress_fn fn, void *ctx);
+/* Internal to ledger/: reports through the handle's callback, if any. */
+void ivl_ledger_progress(struct ivl_ledger *l, uint64_t done, uint64_t total);
+#define IVL_PROGRESS_EVERY 4096 /* entries between reports */
+
 /* Append flags. */
 #define IVL_APPEND_DRY_RUN    1u /* check everything, then abort: nothing is written */
 #define IVL_APPEND_CLAMP_TIME 2u /* `now` earlier than the last append becomes that time
@@ -53,6 +62,9 @@ int ivl_ledger_append(struct ivl_ledger *l, struct ivl_entry *es, size_t n, int6
 int ivl_ledger_append_own(struct ivl_ledger *l, struct ivl_entry *es, size_t n, int64_t now,
                           unsigned flags, const uint8_t *own, struct ivl_appended *out,
                           size_t *failed);
+
+/* Doubles the LMDB map after IVL_E_MAP_FULL (no transaction may be open). */
+int ivl_ledger_grow(struct ivl_ledger *l);
 
 /* Read transactions for queries: fill `st`, use the ivl_st_* functions,
  * then ivl_ledger_end(). */

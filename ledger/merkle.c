@@ -77,7 +77,7 @@ int ivl_merkle_append(void *ctx, ivl_merkle_get_fn get, ivl_merkle_put_fn put, u
                       const uint8_t leaf_hash[32])
 {
     if (size == UINT64_MAX)
-        return ivl_fail(IVL_E_TOO_LARGE, "merkle tree is full at %" PRIu64 " leaves", size);
+        return ivl_fail(IVL_E_TOO_LARGE, _("merkle tree is full at %" PRIu64 " leaves"), size);
     uint8_t h[IVL_HASH_LEN], left[IVL_HASH_LEN];
     memcpy(h, leaf_hash, IVL_HASH_LEN);
     int rc = put(ctx, 0, size, h);
@@ -118,9 +118,10 @@ int ivl_merkle_inclusion_proof(void *ctx, ivl_merkle_get_fn get, uint64_t index,
 {
     *n = 0;
     if (index >= size)
-        return ivl_fail(IVL_E_USAGE,
-                        "inclusion proof: leaf %" PRIu64 " is not in a tree of %" PRIu64 " leaves",
-                        index, size);
+        return ivl_fail(
+            IVL_E_USAGE,
+            _("inclusion proof: leaf %" PRIu64 " is not in a tree of %" PRIu64 " leaves"), index,
+            size);
     uint64_t lo = 0, hi = size;
     size_t count = 0;
     int rc = 0;
@@ -146,9 +147,10 @@ int ivl_merkle_consistency_proof(void *ctx, ivl_merkle_get_fn get, uint64_t old_
 {
     *n = 0;
     if (old_size == 0 || old_size > new_size)
-        return ivl_fail(IVL_E_USAGE,
-                        "consistency proof: sizes %" PRIu64 " -> %" PRIu64 " (need 0 < old <= new)",
-                        old_size, new_size);
+        return ivl_fail(
+            IVL_E_USAGE,
+            _("consistency proof: sizes %" PRIu64 " -> %" PRIu64 " (need 0 < old <= new)"),
+            old_size, new_size);
     uint64_t lo = 0, hi = new_size;
     int whole = 1; /* SUBPROOF's b: D[lo:lo+m] is the whole old tree, whose root the verifier has */
     size_t count = 0;
@@ -220,24 +222,24 @@ int ivl_merkle_verify_inclusion(uint64_t index, uint64_t size, const uint8_t lea
 {
     if (index >= size)
         return ivl_fail(IVL_E_BAD_PROOF,
-                        "inclusion proof: leaf %" PRIu64 " is beyond tree size %" PRIu64, index,
+                        _("inclusion proof: leaf %" PRIu64 " is beyond tree size %" PRIu64), index,
                         size);
     unsigned inner, border;
     decomp_inclusion(index, size, &inner, &border);
     if (n != (size_t)inner + border)
-        return ivl_fail(IVL_E_BAD_PROOF,
-                        "inclusion proof for leaf %" PRIu64 " of %" PRIu64
-                        " has %zu hashes, want %u",
-                        index, size, n, inner + border);
+        return ivl_fail(
+            IVL_E_BAD_PROOF,
+            _("inclusion proof for leaf %" PRIu64 " of %" PRIu64 " has %zu hashes, want %u"), index,
+            size, n, inner + border);
     uint8_t h[IVL_HASH_LEN];
     memcpy(h, leaf_hash, IVL_HASH_LEN);
     chain_inner(h, proof, inner, index);
     chain_border_right(h, proof + inner, border);
     if (sodium_memcmp(h, root, IVL_HASH_LEN) != 0)
-        return ivl_fail(IVL_E_BAD_PROOF,
-                        "inclusion proof for leaf %" PRIu64 " of %" PRIu64
-                        " does not lead to the root",
-                        index, size);
+        return ivl_fail(
+            IVL_E_BAD_PROOF,
+            _("inclusion proof for leaf %" PRIu64 " of %" PRIu64 " does not lead to the root"),
+            index, size);
     return 0;
 }
 
@@ -246,12 +248,12 @@ static int verify_same_size(uint64_t size, const uint8_t old_root[32], const uin
                             size_t n)
 {
     if (n != 0)
-        return ivl_fail(IVL_E_BAD_PROOF,
-                        "consistency proof %" PRIu64 " -> %" PRIu64
-                        " must be empty, has %zu hashes",
-                        size, size, n);
+        return ivl_fail(
+            IVL_E_BAD_PROOF,
+            _("consistency proof %" PRIu64 " -> %" PRIu64 " must be empty, has %zu hashes"), size,
+            size, n);
     if (sodium_memcmp(old_root, new_root, IVL_HASH_LEN) != 0)
-        return ivl_fail(IVL_E_BAD_PROOF, "roots of the same size %" PRIu64 " differ", size);
+        return ivl_fail(IVL_E_BAD_PROOF, _("roots of the same size %" PRIu64 " differ"), size);
     return 0;
 }
 
@@ -259,12 +261,13 @@ int ivl_merkle_verify_consistency(uint64_t old_size, uint64_t new_size, const ui
                                   const uint8_t new_root[32], const uint8_t (*proof)[32], size_t n)
 {
     if (old_size == 0 || old_size > new_size)
-        return ivl_fail(IVL_E_BAD_PROOF,
-                        "consistency proof: sizes %" PRIu64 " -> %" PRIu64 " (need 0 < old <= new)",
-                        old_size, new_size);
+        return ivl_fail(
+            IVL_E_BAD_PROOF,
+            _("consistency proof: sizes %" PRIu64 " -> %" PRIu64 " (need 0 < old <= new)"),
+            old_size, new_size);
     if (old_size == new_size) return verify_same_size(old_size, old_root, new_root, n);
     if (n == 0)
-        return ivl_fail(IVL_E_BAD_PROOF, "consistency proof %" PRIu64 " -> %" PRIu64 " is empty",
+        return ivl_fail(IVL_E_BAD_PROOF, _("consistency proof %" PRIu64 " -> %" PRIu64 " is empty"),
                         old_size, new_size);
 
     /* The proof is a suffix of the inclusion proof of leaf old_size-1 in the
@@ -282,7 +285,7 @@ int ivl_merkle_verify_consistency(uint64_t old_size, uint64_t new_size, const ui
     }
     if (n != start + inner + border)
         return ivl_fail(IVL_E_BAD_PROOF,
-                        "consistency proof %" PRIu64 " -> %" PRIu64 " has %zu hashes, want %zu",
+                        _("consistency proof %" PRIu64 " -> %" PRIu64 " has %zu hashes, want %zu"),
                         old_size, new_size, n, start + inner + border);
     proof += start;
     uint64_t mask = (old_size - 1) >> shift;
@@ -292,16 +295,18 @@ int ivl_merkle_verify_consistency(uint64_t old_size, uint64_t new_size, const ui
     chain_inner_right(h1, proof, inner, mask);
     chain_border_right(h1, proof + inner, border);
     if (sodium_memcmp(h1, old_root, IVL_HASH_LEN) != 0)
-        return ivl_fail(IVL_E_BAD_PROOF,
-                        "consistency proof %" PRIu64 " -> %" PRIu64 " does not match the old root",
-                        old_size, new_size);
+        return ivl_fail(
+            IVL_E_BAD_PROOF,
+            _("consistency proof %" PRIu64 " -> %" PRIu64 " does not match the old root"), old_size,
+            new_size);
     memcpy(h2, seed, IVL_HASH_LEN);
     chain_inner(h2, proof, inner, mask);
     chain_border_right(h2, proof + inner, border);
     if (sodium_memcmp(h2, new_root, IVL_HASH_LEN) != 0)
-        return ivl_fail(IVL_E_BAD_PROOF,
-                        "consistency proof %" PRIu64 " -> %" PRIu64 " does not match the new root",
-                        old_size, new_size);
+        return ivl_fail(
+            IVL_E_BAD_PROOF,
+            _("consistency proof %" PRIu64 " -> %" PRIu64 " does not match the new root"), old_size,
+            new_size);
     return 0;
 }
 

@@ -117,17 +117,17 @@ static int check_text(const char *s, size_t len, int err, const char *what)
     size_t bad = text_bad_offset(s, len);
 
     if (bad < len)
-        return ivl_fail(err, "%s line %zu (byte %zu): invalid UTF-8 or control character", what,
-                        line_of(s, bad), bad);
-    if (len == 0) return ivl_fail(err, "%s is empty", what);
-    if (s[len - 1] != '\n') return ivl_fail(err, "%s does not end in a newline", what);
+        return ivl_fail(err, _("%s line %zu (byte %zu): invalid UTF-8 or control character"),
+                        _(what), line_of(s, bad), bad);
+    if (len == 0) return ivl_fail(err, _("%s is empty"), _(what));
+    if (s[len - 1] != '\n') return ivl_fail(err, _("%s does not end in a newline"), _(what));
     return IVL_OK;
 }
 
 int ivl_note_text_valid(const char *text, size_t len)
 {
-    if (text == NULL) return ivl_fail(IVL_E_USAGE, "note text is NULL");
-    return check_text(text, len, IVL_E_BAD_NOTE, "note text");
+    if (text == NULL) return ivl_fail(IVL_E_USAGE, _("note text is NULL"));
+    return check_text(text, len, IVL_E_BAD_NOTE, N_("note text"));
 }
 
 /* ---- base64 and key ids ------------------------------------------------ */
@@ -141,6 +141,14 @@ static int b64_decode(const char *s, size_t len, uint8_t *out, size_t cap, size_
     size_t n = 0;
 
     if (len == 0 || len % 4 != 0) return -1;
+    /* libsodium reads any byte >= 0x80 as '/': only RFC 4648 characters are
+     * base64 here, so that no altered byte decodes to the same value. */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '/' || c == '='))
+            return -1;
+    }
     for (size_t i = 0; i < len; i += 4) {
         uint8_t blk[3];
         size_t got = 0;
@@ -204,27 +212,28 @@ int ivl_vkey_parse(const char *s, size_t len, struct ivl_vkey *out)
     size_t keylen, namelen;
     struct ivl_vkey k;
 
-    if (s == NULL || out == NULL) return ivl_fail(IVL_E_USAGE, "vkey: NULL argument");
+    if (s == NULL || out == NULL) return ivl_fail(IVL_E_USAGE, _("vkey: NULL argument"));
     if (len > 0 && s[len - 1] == '\n') len--;
     end = s + len;
     p1 = memchr(s, '+', len);
     p2 = p1 ? memchr(p1 + 1, '+', (size_t)(end - p1 - 1)) : NULL;
-    if (p2 == NULL) return ivl_fail(IVL_E_BAD_VKEY, "vkey: want name+keyid+key");
+    if (p2 == NULL) return ivl_fail(IVL_E_BAD_VKEY, _("vkey: want name+keyid+key"));
     namelen = (size_t)(p1 - s);
-    if (!name_ok(s, namelen, 1)) return ivl_fail(IVL_E_BAD_VKEY, "vkey: invalid key name");
+    if (!name_ok(s, namelen, 1)) return ivl_fail(IVL_E_BAD_VKEY, _("vkey: invalid key name"));
     if (hex8(p1 + 1, (size_t)(p2 - p1 - 1), &k.key_id) != 0)
-        return ivl_fail(IVL_E_BAD_VKEY, "vkey: key id is not 8 lowercase hex digits");
+        return ivl_fail(IVL_E_BAD_VKEY, _("vkey: key id is not 8 lowercase hex digits"));
     if (b64_decode(p2 + 1, (size_t)(end - p2 - 1), key, sizeof key, &keylen) != 0)
-        return ivl_fail(IVL_E_BAD_VKEY, "vkey: key is not canonical base64");
+        return ivl_fail(IVL_E_BAD_VKEY, _("vkey: key is not canonical base64"));
     if (keylen != sizeof key)
-        return ivl_fail(IVL_E_BAD_VKEY, "vkey: key is %zu bytes, want 33", keylen);
+        return ivl_fail(IVL_E_BAD_VKEY, _("vkey: key is %zu bytes, want 33"), keylen);
     if (key[0] != ALG_ED25519)
-        return ivl_fail(IVL_E_BAD_VKEY, "vkey: signature type 0x%02x, want 0x01 (Ed25519)", key[0]);
+        return ivl_fail(IVL_E_BAD_VKEY, _("vkey: signature type 0x%02x, want 0x01 (Ed25519)"),
+                        key[0]);
     memcpy(k.name, s, namelen);
     k.name[namelen] = '\0';
     memcpy(k.pub, key + 1, 32);
     if (ivl_note_key_id(k.name, k.pub) != k.key_id)
-        return ivl_fail(IVL_E_BAD_VKEY, "vkey %s: key id %08" PRIx32 " does not match the key",
+        return ivl_fail(IVL_E_BAD_VKEY, _("vkey %s: key id %08" PRIx32 " does not match the key"),
                         k.name, k.key_id);
     *out = k;
     return IVL_OK;
@@ -236,14 +245,14 @@ int ivl_vkey_format(const char *name, const uint8_t pub[32], char *out, size_t o
     char b64[sodium_base64_ENCODED_LEN(33, sodium_base64_VARIANT_ORIGINAL)];
     int n;
 
-    if (name == NULL || pub == NULL || out == NULL) return ivl_fail(IVL_E_USAGE, "vkey: NULL");
-    if (!ivl_note_name_valid(name)) return ivl_fail(IVL_E_USAGE, "vkey: invalid key name");
+    if (name == NULL || pub == NULL || out == NULL) return ivl_fail(IVL_E_USAGE, _("vkey: NULL"));
+    if (!ivl_note_name_valid(name)) return ivl_fail(IVL_E_USAGE, _("vkey: invalid key name"));
     key[0] = ALG_ED25519;
     memcpy(key + 1, pub, 32);
     sodium_bin2base64(b64, sizeof b64, key, sizeof key, sodium_base64_VARIANT_ORIGINAL);
     n = snprintf(out, outlen, "%s+%08" PRIx32 "+%s", name, ivl_note_key_id(name, pub), b64);
     if (n < 0 || (size_t)n >= outlen)
-        return ivl_fail(IVL_E_USAGE, "vkey: output buffer of %zu bytes too small", outlen);
+        return ivl_fail(IVL_E_USAGE, _("vkey: output buffer of %zu bytes too small"), outlen);
     return IVL_OK;
 }
 
@@ -258,9 +267,9 @@ int ivl_note_sign_line(const char *text, size_t len, const char *name, const uin
     int n, rc;
 
     if (text == NULL || name == NULL || sk == NULL || line == NULL)
-        return ivl_fail(IVL_E_USAGE, "sign note: NULL argument");
-    if ((rc = check_text(text, len, IVL_E_USAGE, "text to sign")) != IVL_OK) return rc;
-    if (!ivl_note_name_valid(name)) return ivl_fail(IVL_E_USAGE, "sign note: invalid key name");
+        return ivl_fail(IVL_E_USAGE, _("sign note: NULL argument"));
+    if ((rc = check_text(text, len, IVL_E_USAGE, N_("text to sign"))) != IVL_OK) return rc;
+    if (!ivl_note_name_valid(name)) return ivl_fail(IVL_E_USAGE, _("sign note: invalid key name"));
     crypto_sign_ed25519_sk_to_pk(pub, sk);
     id = ivl_note_key_id(name, pub);
     blob[0] = (uint8_t)(id >> 24), blob[1] = (uint8_t)(id >> 16);
@@ -268,11 +277,12 @@ int ivl_note_sign_line(const char *text, size_t len, const char *name, const uin
     crypto_sign_ed25519_detached(blob + 4, NULL, (const uint8_t *)text, len, sk);
     /* As signify does: never hand out a signature its own public key rejects. */
     if (crypto_sign_ed25519_verify_detached(blob + 4, (const uint8_t *)text, len, pub) != 0)
-        return ivl_fail(IVL_E_KEY_CORRUPT, "sign note: secret key does not match its public key");
+        return ivl_fail(IVL_E_KEY_CORRUPT,
+                        _("sign note: secret key does not match its public key"));
     sodium_bin2base64(b64, sizeof b64, blob, sizeof blob, sodium_base64_VARIANT_ORIGINAL);
     n = snprintf(line, linelen, EM_DASH_SP "%s %s\n", name, b64);
     if (n < 0 || (size_t)n >= linelen)
-        return ivl_fail(IVL_E_USAGE, "sign note: line buffer of %zu bytes too small", linelen);
+        return ivl_fail(IVL_E_USAGE, _("sign note: line buffer of %zu bytes too small"), linelen);
     return IVL_OK;
 }
 
@@ -295,18 +305,18 @@ static int parse_sig_line(const char *s, size_t len, size_t no, struct sig_line 
     size_t total;
 
     if (len < EM_DASH_SP_LEN || memcmp(s, EM_DASH_SP, EM_DASH_SP_LEN) != 0)
-        return ivl_fail(IVL_E_BAD_NOTE, "note line %zu: not a signature line", no);
+        return ivl_fail(IVL_E_BAD_NOTE, _("note line %zu: not a signature line"), no);
     s += EM_DASH_SP_LEN, len -= EM_DASH_SP_LEN;
     sp = memchr(s, ' ', len);
-    if (sp == NULL) return ivl_fail(IVL_E_BAD_NOTE, "note line %zu: no signature", no);
+    if (sp == NULL) return ivl_fail(IVL_E_BAD_NOTE, _("note line %zu: no signature"), no);
     out->name = s;
     out->namelen = (size_t)(sp - s);
     if (!name_ok(s, out->namelen, 0))
-        return ivl_fail(IVL_E_BAD_NOTE, "note line %zu: invalid key name", no);
+        return ivl_fail(IVL_E_BAD_NOTE, _("note line %zu: invalid key name"), no);
     if (b64_decode(sp + 1, len - out->namelen - 1, blob, sizeof blob, &total) != 0)
-        return ivl_fail(IVL_E_BAD_NOTE, "note line %zu: signature is not canonical base64", no);
+        return ivl_fail(IVL_E_BAD_NOTE, _("note line %zu: signature is not canonical base64"), no);
     if (total < 5)
-        return ivl_fail(IVL_E_BAD_NOTE, "note line %zu: signature of %zu bytes too short", no,
+        return ivl_fail(IVL_E_BAD_NOTE, _("note line %zu: signature of %zu bytes too short"), no,
                         total);
     out->key_id = be32(blob);
     out->siglen = total - 4;
@@ -328,7 +338,7 @@ static int check_sig(const struct sig_line *sl, size_t no, const char *text, siz
         if (sl->siglen != SIG_LEN || crypto_sign_ed25519_verify_detached(
                                          sl->sig, (const uint8_t *)text, text_len, k->pub) != 0)
             return ivl_fail(IVL_E_BAD_SIG,
-                            "note line %zu: signature by %s+%08" PRIx32 " does not verify", no,
+                            _("note line %zu: signature by %s+%08" PRIx32 " does not verify"), no,
                             k->name, k->key_id);
         if (i < 32) *mask |= (uint32_t)1 << i;
         *any = 1;
@@ -352,25 +362,25 @@ int ivl_note_open(const char *note, size_t len, const struct ivl_vkey *keys, siz
     int any = 0, rc;
 
     if (note == NULL || (keys == NULL && nkeys > 0))
-        return ivl_fail(IVL_E_USAGE, "open note: NULL argument");
+        return ivl_fail(IVL_E_USAGE, _("open note: NULL argument"));
     if ((bad = text_bad_offset(note, len)) < len)
         return ivl_fail(IVL_E_BAD_NOTE,
-                        "note line %zu (byte %zu): invalid UTF-8 or control "
-                        "character",
+                        _("note line %zu (byte %zu): invalid UTF-8 or control "
+                          "character"),
                         line_of(note, bad), bad);
     if ((split = last_blank(note, len)) == len)
-        return ivl_fail(IVL_E_BAD_NOTE, "note has no blank line before its signatures");
+        return ivl_fail(IVL_E_BAD_NOTE, _("note has no blank line before its signatures"));
     pos = split + 2;
-    if (pos == len) return ivl_fail(IVL_E_BAD_NOTE, "note has no signature lines");
+    if (pos == len) return ivl_fail(IVL_E_BAD_NOTE, _("note has no signature lines"));
     if (note[len - 1] != '\n')
-        return ivl_fail(IVL_E_BAD_NOTE, "note's last line does not end in a newline");
+        return ivl_fail(IVL_E_BAD_NOTE, _("note's last line does not end in a newline"));
     no = line_of(note, pos);
     for (; pos < len; pos++, no++) {
         const char *nl = memchr(note + pos, '\n', len - pos);
         struct sig_line sl;
 
         if (++nsig > IVL_NOTE_MAX_SIGS)
-            return ivl_fail(IVL_E_BAD_NOTE, "note has more than %d signature lines",
+            return ivl_fail(IVL_E_BAD_NOTE, _("note has more than %d signature lines"),
                             IVL_NOTE_MAX_SIGS);
         if ((rc = parse_sig_line(note + pos, (size_t)(nl - note) - pos, no, &sl)) != IVL_OK)
             return rc;
@@ -378,7 +388,7 @@ int ivl_note_open(const char *note, size_t len, const struct ivl_vkey *keys, siz
             return rc;
         pos = (size_t)(nl - note);
     }
-    if (!any) return ivl_fail(IVL_E_BAD_SIG, "note is not signed by any known key");
+    if (!any) return ivl_fail(IVL_E_BAD_SIG, _("note is not signed by any known key"));
     if (text_len) *text_len = split + 1;
     if (verified) *verified = mask;
     return IVL_OK;
@@ -394,15 +404,15 @@ int ivl_checkpoint_format(const char *origin, uint64_t size, const uint8_t root[
     int n;
 
     if (origin == NULL || root == NULL || out == NULL)
-        return ivl_fail(IVL_E_USAGE, "checkpoint: NULL argument");
+        return ivl_fail(IVL_E_USAGE, _("checkpoint: NULL argument"));
     olen = strlen(origin);
     if (olen == 0 || text_bad_offset(origin, olen) < olen || memchr(origin, '\n', olen))
-        return ivl_fail(IVL_E_USAGE, "checkpoint: origin is empty, not UTF-8 or has a control "
-                                     "character");
+        return ivl_fail(IVL_E_USAGE, _("checkpoint: origin is empty, not UTF-8 or has a control "
+                                       "character"));
     sodium_bin2base64(b64, sizeof b64, root, 32, sodium_base64_VARIANT_ORIGINAL);
     n = snprintf(out, outlen, "%s\n%" PRIu64 "\n%s\n", origin, size, b64);
     if (n < 0 || (size_t)n >= outlen)
-        return ivl_fail(IVL_E_USAGE, "checkpoint: buffer of %zu bytes too small", outlen);
+        return ivl_fail(IVL_E_USAGE, _("checkpoint: buffer of %zu bytes too small"), outlen);
     return IVL_OK;
 }
 
@@ -443,30 +453,31 @@ int ivl_checkpoint_parse(const char *text, size_t len, char *origin, size_t orig
     int rc;
 
     if (text == NULL || origin == NULL || size == NULL || root == NULL)
-        return ivl_fail(IVL_E_USAGE, "checkpoint: NULL argument");
-    if ((rc = check_text(text, len, IVL_E_BAD_CHECKPOINT, "checkpoint")) != IVL_OK) return rc;
+        return ivl_fail(IVL_E_USAGE, _("checkpoint: NULL argument"));
+    if ((rc = check_text(text, len, IVL_E_BAD_CHECKPOINT, N_("checkpoint"))) != IVL_OK) return rc;
     o = next_line(text, len, &pos, &olen);
-    if (olen == 0) return ivl_fail(IVL_E_BAD_CHECKPOINT, "checkpoint line 1: empty origin");
+    if (olen == 0) return ivl_fail(IVL_E_BAD_CHECKPOINT, _("checkpoint line 1: empty origin"));
     if (olen >= originlen)
-        return ivl_fail(IVL_E_BAD_CHECKPOINT, "checkpoint line 1: origin longer than %zu bytes",
+        return ivl_fail(IVL_E_BAD_CHECKPOINT, _("checkpoint line 1: origin longer than %zu bytes"),
                         originlen ? originlen - 1 : 0);
-    if (pos == len) return ivl_fail(IVL_E_BAD_CHECKPOINT, "checkpoint has no size line");
+    if (pos == len) return ivl_fail(IVL_E_BAD_CHECKPOINT, _("checkpoint has no size line"));
     sz = next_line(text, len, &pos, &szlen);
     if (parse_u64(sz, szlen, &v) != 0)
-        return ivl_fail(IVL_E_BAD_CHECKPOINT, "checkpoint line 2: size is not canonical decimal "
-                                              "within 64 bits");
-    if (pos == len) return ivl_fail(IVL_E_BAD_CHECKPOINT, "checkpoint has no root line");
+        return ivl_fail(IVL_E_BAD_CHECKPOINT, _("checkpoint line 2: size is not canonical decimal "
+                                                "within 64 bits"));
+    if (pos == len) return ivl_fail(IVL_E_BAD_CHECKPOINT, _("checkpoint has no root line"));
     r = next_line(text, len, &pos, &rlen);
     if (b64_decode(r, rlen, h, sizeof h, &rootlen) != 0 || rootlen != sizeof h)
-        return ivl_fail(IVL_E_BAD_CHECKPOINT, "checkpoint line 3: root is not canonical base64 "
-                                              "of 32 bytes");
+        return ivl_fail(IVL_E_BAD_CHECKPOINT, _("checkpoint line 3: root is not canonical base64 "
+                                                "of 32 bytes"));
     while (pos < len) {
         size_t elen;
 
         no++;
         (void)next_line(text, len, &pos, &elen);
         if (elen == 0)
-            return ivl_fail(IVL_E_BAD_CHECKPOINT, "checkpoint line %zu: empty extension line", no);
+            return ivl_fail(IVL_E_BAD_CHECKPOINT, _("checkpoint line %zu: empty extension line"),
+                            no);
     }
     memcpy(origin, o, olen);
     origin[olen] = '\0';

@@ -40,25 +40,26 @@ struct decimal {
     size_t end;       /* bytes consumed */
 };
 
-/* Scans the grammar; on failure returns a static reason for the detail. */
+/* Scans the grammar; on failure returns a static reason for the detail
+ * (untranslated: the caller translates it with _()). */
 static const char *decimal_scan(const char *s, struct decimal *d)
 {
     size_t i = 0;
     memset(d, 0, sizeof *d);
-    if (s[0] == 0) return "is empty";
-    if (s[0] == '-' || s[0] == '+') return "must not carry a sign";
-    if (s[0] == '.') return "needs a digit before the decimal point";
+    if (s[0] == 0) return N_("is empty");
+    if (s[0] == '-' || s[0] == '+') return N_("must not carry a sign");
+    if (s[0] == '.') return N_("needs a digit before the decimal point");
     for (; is_digit(s[i]); i++)
         if (d->ipart < UINT64_MAX / 10) d->ipart = d->ipart * 10 + (uint64_t)(s[i] - '0');
     d->intdigits = i;
-    if (i == 0) return "must start with a digit";
-    if (i > 1 && s[0] == '0') return "has a leading zero";
+    if (i == 0) return N_("must start with a digit");
+    if (i > 1 && s[0] == '0') return N_("has a leading zero");
     if (s[i] == '.') {
         size_t f = ++i;
         for (; is_digit(s[i]); i++) {
         }
-        if (i == f) return "needs a digit after the decimal point";
-        if (i - f > 2) return "has more than two decimals";
+        if (i == f) return N_("needs a digit after the decimal point");
+        if (i - f > 2) return N_("has more than two decimals");
         d->frac = (unsigned)(s[f] - '0') * 10 + (i - f == 2 ? (unsigned)(s[f + 1] - '0') : 0);
     }
     d->end = i;
@@ -68,16 +69,16 @@ static const char *decimal_scan(const char *s, struct decimal *d)
 int ivl_amount_parse(const char *s, uint64_t *fen)
 {
     struct decimal d;
-    if (!s) return ivl_fail(IVL_E_AMOUNT, "amount is missing");
+    if (!s) return ivl_fail(IVL_E_AMOUNT, _("amount is missing"));
     const char *why = decimal_scan(s, &d);
-    if (why) return ivl_fail(IVL_E_AMOUNT, "amount %s", why);
+    if (why) return ivl_fail(IVL_E_AMOUNT, _("amount %s"), _(why));
     if (s[d.end] != 0)
         return ivl_fail(IVL_E_AMOUNT,
-                        "amount has an unexpected character at byte %zu "
-                        "(only digits and one '.' are allowed)",
+                        _("amount has an unexpected character at byte %zu "
+                          "(only digits and one '.' are allowed)"),
                         d.end + 1);
     if (d.intdigits > 10 || d.ipart * 100 + d.frac > IVL_AMOUNT_MAX)
-        return ivl_fail(IVL_E_AMOUNT, "amount is above the limit of 1000000000.00");
+        return ivl_fail(IVL_E_AMOUNT, _("amount is above the limit of 1000000000.00"));
     *fen = d.ipart * 100 + d.frac;
     return IVL_OK;
 }
@@ -90,18 +91,18 @@ void ivl_amount_format(uint64_t fen, char *out, size_t outlen)
 int ivl_percent_parse(const char *s, uint32_t *bp)
 {
     struct decimal d;
-    if (!s) return ivl_fail(IVL_E_PERCENT, "ratio is missing");
+    if (!s) return ivl_fail(IVL_E_PERCENT, _("ratio is missing"));
     const char *why = decimal_scan(s, &d);
-    if (why) return ivl_fail(IVL_E_PERCENT, "ratio %s", why);
+    if (why) return ivl_fail(IVL_E_PERCENT, _("ratio %s"), _(why));
     size_t end = d.end + (s[d.end] == '%');
     if (s[end] != 0)
         return ivl_fail(IVL_E_PERCENT,
-                        "ratio has an unexpected character at byte %zu "
-                        "(like 50, 50%% or 33.25)",
+                        _("ratio has an unexpected character at byte %zu "
+                          "(like 50, 50%% or 33.25)"),
                         end + 1);
     if (d.intdigits > 3 || d.ipart * 100 + d.frac > 10000)
-        return ivl_fail(IVL_E_PERCENT, "ratio is above 100%%");
-    if (d.ipart == 0 && d.frac == 0) return ivl_fail(IVL_E_PERCENT, "ratio must be above 0%%");
+        return ivl_fail(IVL_E_PERCENT, _("ratio is above 100%%"));
+    if (d.ipart == 0 && d.frac == 0) return ivl_fail(IVL_E_PERCENT, _("ratio must be above 0%%"));
     *bp = (uint32_t)(d.ipart * 100 + d.frac);
     return IVL_OK;
 }
@@ -165,11 +166,11 @@ static void civil_from_time(int64_t t, int offset, struct civil *c)
 /* Parses "YYYY-MM-DD" at s (no terminator check); 0 with *why on failure. */
 static int scan_date(const char *s, unsigned *y, unsigned *m, unsigned *d, const char **why)
 {
-    *why = "must look like YYYY-MM-DD";
+    *why = N_("must look like YYYY-MM-DD");
     if (!fixed_digits(s, 4, y) || s[4] != '-' || !fixed_digits(s + 5, 2, m) || s[7] != '-' ||
         !fixed_digits(s + 8, 2, d))
         return 0;
-    *why = "is not a calendar date";
+    *why = N_("is not a calendar date");
     return *m >= 1 && *m <= 12 && *d >= 1 && *d <= days_in_month(*y, *m);
 }
 
@@ -177,10 +178,10 @@ int ivl_date_parse(const char *s, int64_t *t)
 {
     unsigned y, m, d;
     const char *why;
-    if (!s) return ivl_fail(IVL_E_DATE, "date is missing");
-    if (strnlen(s, 11) != 10) return ivl_fail(IVL_E_DATE, "date must look like YYYY-MM-DD");
-    if (!scan_date(s, &y, &m, &d, &why)) return ivl_fail(IVL_E_DATE, "date %s", why);
-    if (y < 2000 || y > 2199) return ivl_fail(IVL_E_DATE, "date year must be in 2000..2199");
+    if (!s) return ivl_fail(IVL_E_DATE, _("date is missing"));
+    if (strnlen(s, 11) != 10) return ivl_fail(IVL_E_DATE, _("date must look like YYYY-MM-DD"));
+    if (!scan_date(s, &y, &m, &d, &why)) return ivl_fail(IVL_E_DATE, _("date %s"), _(why));
+    if (y < 2000 || y > 2199) return ivl_fail(IVL_E_DATE, _("date year must be in 2000..2199"));
     *t = days_from_civil(y, m, d) * 86400 + 86399 - IVL_CST_OFFSET;
     return IVL_OK;
 }
@@ -212,21 +213,26 @@ int ivl_time_parse(const char *s, int64_t *t)
     unsigned y, mo, d, h, mi, sec;
     const char *why;
     int off;
-    if (!s) return ivl_fail(IVL_E_DATE, "time is missing");
+    if (!s) return ivl_fail(IVL_E_DATE, _("time is missing"));
     if (strnlen(s, 19) < 19 || (s[10] != 'T' && s[10] != 't') || !scan_date(s, &y, &mo, &d, &why))
-        return ivl_fail(IVL_E_DATE, "time must be RFC 3339, like 2026-03-01T10:00:00+08:00");
+        return ivl_fail(IVL_E_DATE, _("time must be RFC 3339, like 2026-03-01T10:00:00+08:00"));
     if (!scan_clock(s + 11, &h, &mi, &sec))
-        return ivl_fail(IVL_E_DATE, "time of day must be hh:mm:ss within 00:00:00..23:59:59");
+        return ivl_fail(IVL_E_DATE, _("time of day must be hh:mm:ss within 00:00:00..23:59:59"));
     size_t i = 19;
     if (s[i] == '.') {
         size_t f = ++i;
         while (is_digit(s[i]))
             i++;
-        if (i == f) return ivl_fail(IVL_E_DATE, "time has no digits after the '.'");
+        if (i == f) return ivl_fail(IVL_E_DATE, _("time has no digits after the '.'"));
     }
     if (!scan_offset(s + i, &off))
-        return ivl_fail(IVL_E_DATE, "time needs a zone offset like Z or +08:00 at byte %zu", i + 1);
-    *t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+        return ivl_fail(IVL_E_DATE, _("time needs a zone offset like Z or +08:00 at byte %zu"),
+                        i + 1);
+    int64_t v = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+    /* Every accepted time must print back as RFC 3339 in China Standard Time. */
+    if (v < 0 || v > IVL_TIME_MAX)
+        return ivl_fail(IVL_E_DATE, _("time must lie between 1970 and 9999 (China Standard Time)"));
+    *t = v;
     return IVL_OK;
 }
 
@@ -273,13 +279,13 @@ static int uscc_charset(const char *s, size_t n)
         unsigned char c = (unsigned char)s[i];
         if (uscc_value(s[i]) >= 0) continue;
         if (c >= 'a' && c <= 'z')
-            return ivl_fail(IVL_E_USCC_FORMAT, "USCC character %zu '%c' is lowercase", i + 1, c);
+            return ivl_fail(IVL_E_USCC_FORMAT, _("USCC character %zu '%c' is lowercase"), i + 1, c);
         if (c > 0x20 && c < 0x7f)
             return ivl_fail(IVL_E_USCC_FORMAT,
-                            "USCC character %zu '%c' is not allowed "
-                            "(I, O, S, V and Z are never used)",
+                            _("USCC character %zu '%c' is not allowed "
+                              "(I, O, S, V and Z are never used)"),
                             i + 1, c);
-        return ivl_fail(IVL_E_USCC_FORMAT, "USCC byte %zu (0x%02x) is not allowed", i + 1, c);
+        return ivl_fail(IVL_E_USCC_FORMAT, _("USCC byte %zu (0x%02x) is not allowed"), i + 1, c);
     }
     return IVL_OK;
 }
@@ -287,7 +293,8 @@ static int uscc_charset(const char *s, size_t n)
 int ivl_uscc_check_char(const char *first17, char *out)
 {
     if (!first17 || strnlen(first17, 17) < 17)
-        return ivl_fail(IVL_E_USCC_FORMAT, "USCC needs 17 characters before the check character");
+        return ivl_fail(IVL_E_USCC_FORMAT,
+                        _("USCC needs 17 characters before the check character"));
     int rc = uscc_charset(first17, 17);
     if (rc) return rc;
     unsigned sum = 0;
@@ -301,16 +308,16 @@ int ivl_uscc_check_char(const char *first17, char *out)
 int ivl_uscc_check(const char *s)
 {
     char want;
-    if (!s) return ivl_fail(IVL_E_USCC_FORMAT, "USCC is missing");
+    if (!s) return ivl_fail(IVL_E_USCC_FORMAT, _("USCC is missing"));
     size_t n = strnlen(s, 19);
-    if (n != 18)
-        return ivl_fail(IVL_E_USCC_FORMAT, "USCC must be 18 characters, not %s%zu",
-                        n > 18 ? "more than " : "", n > 18 ? (size_t)18 : n);
+    if (n > 18)
+        return ivl_fail(IVL_E_USCC_FORMAT, _("USCC must be 18 characters, not more than 18"));
+    if (n != 18) return ivl_fail(IVL_E_USCC_FORMAT, _("USCC must be 18 characters, not %zu"), n);
     int rc = uscc_charset(s, 18);
     if (rc) return rc;
     ivl_uscc_check_char(s, &want);
     if (s[17] != want)
-        return ivl_fail(IVL_E_USCC_CHECK, "USCC check character is '%c', expected '%c'", s[17],
+        return ivl_fail(IVL_E_USCC_CHECK, _("USCC check character is '%c', expected '%c'"), s[17],
                         want);
     return IVL_OK;
 }

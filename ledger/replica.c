@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 static void hex32(const uint8_t h[32], char out[65])
 {
     sodium_bin2hex(out, 65, h, 32);
@@ -42,12 +41,14 @@ int ivl_ledger_open_checkpoint(struct ivl_state *st, const char *note, size_t le
     snprintf(k.name, sizeof k.name, "%s", st->origin);
     k.key_id = ivl_note_key_id(k.name, k.pub);
     rc = ivl_note_open(note, len, &k, 1, &text_len, &mask);
-    if (rc) return ivl_fail(IVL_E_BAD_CHECKPOINT, "checkpoint is not signed by this log's key: %s",
-                            ivl_err_detail(rc));
+    if (rc)
+        return ivl_fail(IVL_E_BAD_CHECKPOINT, _("checkpoint is not signed by this log's key: %s"),
+                        ivl_err_detail(rc));
     rc = ivl_checkpoint_parse(note, text_len, origin, sizeof origin, size, root);
     if (rc) return rc;
     if (strcmp(origin, st->origin))
-        return ivl_fail(IVL_E_BAD_CHECKPOINT, "checkpoint is for log '%s', not '%s'", origin, st->origin);
+        return ivl_fail(IVL_E_BAD_CHECKPOINT, _("checkpoint is for log '%s', not '%s'"), origin,
+                        st->origin);
     if (sig) {
         /* The log's signature line: "— origin base64(keyid || sig)". */
         const char *p = note + text_len + 1;
@@ -59,8 +60,8 @@ int ivl_ledger_open_checkpoint(struct ivl_state *st, const char *note, size_t le
             size_t pl = strlen(prefix), bl;
             uint8_t blob[68];
             if ((size_t)(nl - p) > pl && !memcmp(p, prefix, pl) &&
-                !sodium_base642bin(blob, sizeof blob, p + pl, (size_t)(nl - p) - pl, NULL, &bl, NULL,
-                                   sodium_base64_VARIANT_ORIGINAL) &&
+                !sodium_base642bin(blob, sizeof blob, p + pl, (size_t)(nl - p) - pl, NULL, &bl,
+                                   NULL, sodium_base64_VARIANT_ORIGINAL) &&
                 bl == 68) {
                 uint32_t kid = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 |
                                (uint32_t)blob[2] << 8 | blob[3];
@@ -71,12 +72,25 @@ int ivl_ledger_open_checkpoint(struct ivl_state *st, const char *note, size_t le
             }
             p = nl + 1;
         }
-        return ivl_fail(IVL_E_BAD_CHECKPOINT, "checkpoint has no signature line of the log key");
+        return ivl_fail(IVL_E_BAD_CHECKPOINT, _("checkpoint has no signature line of the log key"));
     }
     return 0;
 }
 
+static int import_txn(struct ivl_ledger *l, const struct ivl_import_leaf *leaves, size_t n,
+                      const char *note, size_t note_len, struct ivl_import_report *rep);
+
 int ivl_ledger_import(struct ivl_ledger *l, const struct ivl_import_leaf *leaves, size_t n,
+                      const char *note, size_t note_len, struct ivl_import_report *rep)
+{
+    for (;;) { /* a full map is grown and the whole import tried again */
+        int rc = import_txn(l, leaves, n, note, note_len, rep);
+        if (rc != IVL_E_MAP_FULL) return rc;
+        if ((rc = ivl_ledger_grow(l))) return rc;
+    }
+}
+
+static int import_txn(struct ivl_ledger *l, const struct ivl_import_leaf *leaves, size_t n,
                       const char *note, size_t note_len, struct ivl_import_report *rep)
 {
     struct ivl_state st;
@@ -95,6 +109,7 @@ int ivl_ledger_import(struct ivl_ledger *l, const struct ivl_import_leaf *leaves
         const struct ivl_import_leaf *lf = &leaves[i];
         uint8_t mine[32], theirs[32];
         char a[65], b[65];
+        if (i && i % IVL_PROGRESS_EVERY == 0) ivl_ledger_progress(l, i, n);
         if (lf->seq < h.size) {
             const uint8_t *p;
             size_t len;
@@ -106,28 +121,30 @@ int ivl_ledger_import(struct ivl_ledger *l, const struct ivl_import_leaf *leaves
                 hex32(mine, a);
                 hex32(theirs, b);
                 rc = ivl_fail(IVL_E_FORK,
-                              "entry %llu conflicts with the replica: it holds leaf hash %s, the "
-                              "import has %s; the import does not extend this log",
+                              _("entry %llu conflicts with the replica: it holds leaf hash %s, the "
+                                "import has %s; the import does not extend this log"),
                               (unsigned long long)lf->seq, a, b);
             }
             continue;
         }
         if (lf->seq != h.size) {
-            rc = ivl_fail(IVL_E_FORK, "the import jumps to entry %llu but the replica holds %llu entries",
+            rc = ivl_fail(IVL_E_FORK,
+                          _("the import jumps to entry %llu but the replica holds %llu entries"),
                           (unsigned long long)lf->seq, (unsigned long long)h.size);
             break;
         }
         struct ivl_entry e;
         rc = ivl_leaf_decode(lf->leaf, lf->len, &e);
         if (rc) {
-            rc = ivl_fail(IVL_E_DECODE, "entry %llu does not decode: %s", (unsigned long long)lf->seq,
-                          ivl_err_detail(rc));
+            rc = ivl_fail(IVL_E_DECODE, _("entry %llu does not decode: %s"),
+                          (unsigned long long)lf->seq, ivl_err_detail(rc));
             break;
         }
         struct ivl_buf again = {0};
         rc = ivl_leaf_encode(&e, &again);
         if (!rc && (again.len != lf->len || memcmp(again.p, lf->leaf, lf->len)))
-            rc = ivl_fail(IVL_E_DECODE, "entry %llu is not canonically encoded", (unsigned long long)lf->seq);
+            rc = ivl_fail(IVL_E_DECODE, _("entry %llu is not canonically encoded"),
+                          (unsigned long long)lf->seq);
         ivl_buf_free(&again);
         struct ivl_signers who;
         if (!rc) rc = ivl_ledger_apply(&st, &h, &e, lf->leaf, lf->len, 0, theirs, &who);
@@ -144,28 +161,33 @@ int ivl_ledger_import(struct ivl_ledger *l, const struct ivl_import_leaf *leaves
         }
         if (rc) {
             if (ivl_err_exit(rc) == IVL_EXIT_RULE || ivl_err_exit(rc) == IVL_EXIT_KEY)
-                rc = ivl_fail(IVL_E_TAMPERED, "entry %llu breaks a rule: %s",
+                rc = ivl_fail(IVL_E_TAMPERED, _("entry %llu breaks a rule: %s"),
                               (unsigned long long)lf->seq, ivl_err_detail(rc));
-            else if (!strstr(ivl_err_detail(rc), "entry "))
-                rc = ivl_fail(rc, "entry %llu: %s", (unsigned long long)lf->seq, ivl_err_detail(rc));
+            /* TRANSLATORS: the start of "entry %llu" in every message naming an entry */
+            else if (!strstr(ivl_err_detail(rc), _("entry ")))
+                rc = ivl_fail(rc, _("entry %llu: %s"), (unsigned long long)lf->seq,
+                              ivl_err_detail(rc));
             break;
         }
         rep->added++;
     }
     if (!rc) rc = ivl_sigbatch_flush(sb);
+    if (!rc && n >= IVL_PROGRESS_EVERY) ivl_ledger_progress(l, n, n);
     ivl_sigbatch_free(sb);
     uint64_t cs;
     uint8_t croot[32], sig[64];
     if (!rc) rc = ivl_merkle_root(&st, node_get, h.size, h.root);
     if (!rc) rc = ivl_ledger_open_checkpoint(&st, note, note_len, &cs, croot, sig);
     if (!rc && cs > h.size)
-        rc = ivl_fail(IVL_E_BAD_CHECKPOINT, "the checkpoint is for size %llu but the import ends at %llu",
+        rc = ivl_fail(IVL_E_BAD_CHECKPOINT,
+                      _("the checkpoint is for size %llu but the import ends at %llu"),
                       (unsigned long long)cs, (unsigned long long)h.size);
     if (!rc) {
         uint8_t at[32];
         rc = ivl_merkle_root(&st, node_get, cs, at);
         if (!rc && memcmp(at, croot, 32))
-            rc = ivl_fail(IVL_E_BAD_CHECKPOINT, "the checkpoint's root does not match the log at size %llu",
+            rc = ivl_fail(IVL_E_BAD_CHECKPOINT,
+                          _("the checkpoint's root does not match the log at size %llu"),
                           (unsigned long long)cs);
     }
     if (!rc) rc = ivl_ledger_put_checkpoint_sig(&st, cs, sig);
@@ -177,5 +199,5 @@ int ivl_ledger_import(struct ivl_ledger *l, const struct ivl_import_leaf *leaves
     rep->size = h.size;
     memcpy(rep->root, h.root, 32);
     rc = mdb_txn_commit(st.txn);
-    return rc ? ivl_st_mdb_err(rc, "commit") : 0;
+    return rc ? ivl_st_mdb_err(rc, _("commit")) : 0;
 }

@@ -34,7 +34,7 @@ int ivl_request_format(const char *origin, const struct ivl_entry *e, char **tex
     struct ivl_buf body = {0}, out = {0};
     char line[1024], id[37], v[37], a1[24], a2[24], t[40], h[65];
     if (e->type != IVL_T_REDEEM || e->n_sigs < 1 || e->n_sigs > 2)
-        return ivl_fail(IVL_E_USAGE, "a request holds a redemption with one or two signatures");
+        return ivl_fail(IVL_E_USAGE, _("a request holds a redemption with one or two signatures"));
     int rc = ivl_body_encode(e, &body);
     if (rc) return rc;
     const struct ivl_redeem *r = &e->u.redeem;
@@ -63,7 +63,7 @@ int ivl_request_format(const char *origin, const struct ivl_entry *e, char **tex
     ivl_buf_free(&body);
     if (out.oom) {
         ivl_buf_free(&out);
-        return ivl_fail(IVL_E_NOMEM, "out of memory");
+        return ivl_fail(IVL_E_NOMEM, _("out of memory"));
     }
     *text = (char *)out.p;
     return 0;
@@ -93,25 +93,25 @@ int ivl_request_parse(const char *text, size_t len, struct ivl_entry *e, char *o
     size_t vl, bl;
     memset(e, 0, sizeof *e);
     if (len < sizeof MAGIC - 1 || memcmp(text, MAGIC, sizeof MAGIC - 1) || memchr(text, 0, len))
-        return bad("not a redemption request file");
+        return bad(_("not a redemption request file"));
     p += sizeof MAGIC - 1;
     while (p < end && *p == '#') {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl) return bad("unterminated comment line");
+        if (!nl) return bad(_("unterminated comment line"));
         p = nl + 1;
     }
     if (take_line(&p, end, "origin ", &val, &vl) || vl == 0 || vl > IVL_MAX_ORIGIN)
-        return bad("missing or malformed origin line");
+        return bad(_("missing or malformed origin line"));
     memcpy(origin, val, vl);
     origin[vl] = 0;
-    if (take_line(&p, end, "body ", &val, &vl) || vl == 0) return bad("missing body line");
+    if (take_line(&p, end, "body ", &val, &vl) || vl == 0) return bad(_("missing body line"));
     uint8_t *body = malloc(vl);
-    if (!body) return ivl_fail(IVL_E_NOMEM, "out of memory");
+    if (!body) return ivl_fail(IVL_E_NOMEM, _("out of memory"));
     int rc = 0;
     if (sodium_base642bin(body, vl, val, vl, NULL, &bl, NULL, sodium_base64_VARIANT_ORIGINAL))
-        rc = bad("the body is not base64");
+        rc = bad(_("the body is not base64"));
     else if (ivl_body_decode(body, bl, e) || e->type != IVL_T_REDEEM)
-        rc = bad("the body is not a redemption");
+        rc = bad(_("the body is not a redemption"));
     free(body);
     if (rc) {
         ivl_entry_free(e); /* a decoded expire entry owns its list */
@@ -121,7 +121,7 @@ int ivl_request_parse(const char *text, size_t len, struct ivl_entry *e, char *o
         struct ivl_sig *s = &e->sigs[e->n_sigs];
         if (e->n_sigs == IVL_MAX_SIGS || take_line(&p, end, "sig ", &val, &vl) ||
             vl < IVL_USCC_LEN + 2 || val[IVL_USCC_LEN] != ' ') {
-            rc = bad("a signature line is malformed");
+            rc = bad(_("a signature line is malformed"));
             break;
         }
         memcpy(s->signer, val, IVL_USCC_LEN);
@@ -129,16 +129,16 @@ int ivl_request_parse(const char *text, size_t len, struct ivl_entry *e, char *o
         if (sodium_base642bin(s->sig, IVL_SIG_LEN, val + IVL_USCC_LEN + 1, vl - IVL_USCC_LEN - 1,
                               NULL, &bl, NULL, sodium_base64_VARIANT_ORIGINAL) ||
             bl != IVL_SIG_LEN)
-            rc = bad("a signature is not 64 bytes of base64");
+            rc = bad(_("a signature is not 64 bytes of base64"));
         else
             e->n_sigs++;
     }
-    if (!rc && e->n_sigs == 0) rc = bad("it carries no signature");
+    if (!rc && e->n_sigs == 0) rc = bad(_("it carries no signature"));
     if (!rc) {
         char *again = NULL;
         rc = ivl_request_format(origin, e, &again);
         if (rc || strlen(again) != len || memcmp(again, text, len))
-            rc = bad("it has been altered (its bytes differ from its content)");
+            rc = bad(_("it has been altered (its bytes differ from its content)"));
         free(again);
     }
     if (rc) ivl_entry_free(e);

@@ -52,16 +52,16 @@ static int signer(struct ivl_state *st, const struct ivl_entry *e, unsigned slot
     struct ivl_party_rec p;
     const char *s = e->sigs[slot].signer;
     if (uscc && strcmp(s, uscc))
-        return ivl_fail(IVL_E_KEY_ROLE, _("%s must be signed by %s, not %s"), ivl_type_name(e->type),
-                        uscc, s);
+        return ivl_fail(IVL_E_KEY_ROLE, _("%s must be signed by %s, not %s"),
+                        ivl_type_name(e->type), uscc, s);
     int rc = ivl_st_party(st, s, &p);
     if (rc == IVL_E_NOT_FOUND)
         return ivl_fail(IVL_E_KEY_ROLE, _("signer %s is not a registered party"), s);
     if (rc) return rc;
     if (p.p.role != role)
-        return ivl_fail(IVL_E_KEY_ROLE, _("%s must be signed by a party with role %s; %s (%s) has role %s"),
-                        ivl_type_name(e->type), ivl_role_name(role), s, p.p.name,
-                        ivl_role_name(p.p.role));
+        return ivl_fail(
+            IVL_E_KEY_ROLE, _("%s must be signed by a party with role %s; %s (%s) has role %s"),
+            ivl_type_name(e->type), ivl_role_name(role), s, p.p.name, ivl_role_name(p.p.role));
     if (p.status == IVL_PARTY_SUSPENDED)
         return ivl_fail(IVL_E_PARTY_SUSPENDED, _("%s (%s) is suspended and can sign nothing"), s,
                         p.p.name);
@@ -85,14 +85,15 @@ static int one_signer(struct ivl_state *st, const struct ivl_entry *e, int role,
 static int receiver(struct ivl_state *st, const char *uscc, int role, struct ivl_party_rec *p)
 {
     int rc = ivl_st_party(st, uscc, p);
-    if (rc == IVL_E_NOT_FOUND) return ivl_fail(IVL_E_PARTY_UNKNOWN, _("no party %s is registered"), uscc);
+    if (rc == IVL_E_NOT_FOUND)
+        return ivl_fail(IVL_E_PARTY_UNKNOWN, _("no party %s is registered"), uscc);
     if (rc) return rc;
     if (p->p.role != role)
         return ivl_fail(IVL_E_ROLE, _("%s (%s) is a %s, not a %s"), uscc, p->p.name,
                         ivl_role_name(p->p.role), ivl_role_name(role));
     if (p->status == IVL_PARTY_SUSPENDED)
-        return ivl_fail(IVL_E_PARTY_SUSPENDED, _("%s (%s) is suspended and can receive nothing"), uscc,
-                        p->p.name);
+        return ivl_fail(IVL_E_PARTY_SUSPENDED, _("%s (%s) is suspended and can receive nothing"),
+                        uscc, p->p.name);
     return 0;
 }
 
@@ -130,7 +131,8 @@ static int release(struct ivl_state *st, struct ivl_voucher_rec *v, uint64_t amo
     cap_holder(&p.p, holder, sizeof holder);
     TRY(ivl_st_cap(st, v->budget, holder, &net));
     if (net < amount || b.issued - b.released < amount)
-        return ivl_fail(IVL_E_CORRUPT, _("released amount exceeds issued amount (budget %s)"), v->budget);
+        return ivl_fail(IVL_E_CORRUPT, _("released amount exceeds issued amount (budget %s)"),
+                        v->budget);
     b.released += amount;
     v->released += amount;
     TRY(ivl_st_put_cap(st, v->budget, holder, net - amount));
@@ -142,8 +144,9 @@ static int release(struct ivl_state *st, struct ivl_voucher_rec *v, uint64_t amo
 static int rule_genesis(struct ivl_state *st, const struct ivl_entry *e, struct ivl_signers *who)
 {
     const struct ivl_genesis *g = &e->u.genesis;
-    if (e->seq != 0) return ivl_fail(IVL_E_GENESIS, _("genesis may only be entry 0, not %llu"),
-                                     (unsigned long long)e->seq);
+    if (e->seq != 0)
+        return ivl_fail(IVL_E_GENESIS, _("genesis may only be entry 0, not %llu"),
+                        (unsigned long long)e->seq);
     if (e->n_sigs != 1 || strcmp(e->sigs[0].signer, g->authority))
         return ivl_fail(IVL_E_KEY_ROLE, _("genesis must be signed by the authority %s alone"),
                         g->authority);
@@ -151,7 +154,8 @@ static int rule_genesis(struct ivl_state *st, const struct ivl_entry *e, struct 
         return ivl_fail(IVL_E_USCC_CHECK, _("authority USCC %s: %s"), g->authority,
                         ivl_err_detail(IVL_E_USCC_CHECK));
     if (!ivl_note_name_valid(g->origin))
-        return ivl_fail(IVL_E_RULE, _("the origin must be a signed-note key name (no spaces or '+')"));
+        return ivl_fail(IVL_E_RULE,
+                        _("the origin must be a signed-note key name (no spaces or '+')"));
     if (!memcmp(g->pub, g->log_pub, IVL_PUB_LEN))
         return ivl_fail(IVL_E_KEY_IN_USE, _("the log key must differ from the authority's key"));
     who->n = 1;
@@ -208,7 +212,8 @@ static int rule_party(struct ivl_state *st, const struct ivl_entry *e, struct iv
 static int existing_party(struct ivl_state *st, const char *uscc, struct ivl_party_rec *p)
 {
     int rc = ivl_st_party(st, uscc, p);
-    if (rc == IVL_E_NOT_FOUND) return ivl_fail(IVL_E_PARTY_UNKNOWN, _("no party %s is registered"), uscc);
+    if (rc == IVL_E_NOT_FOUND)
+        return ivl_fail(IVL_E_PARTY_UNKNOWN, _("no party %s is registered"), uscc);
     return rc;
 }
 
@@ -218,7 +223,8 @@ static int rule_suspend(struct ivl_state *st, const struct ivl_entry *e, struct 
     TRY(one_signer(st, e, IVL_ROLE_AUTHORITY, who, NULL));
     TRY(existing_party(st, e->u.suspend.uscc, &p));
     if (p.status == IVL_PARTY_SUSPENDED)
-        return ivl_fail(IVL_E_PARTY_SUSPENDED, _("%s (%s) is already suspended"), p.p.uscc, p.p.name);
+        return ivl_fail(IVL_E_PARTY_SUSPENDED, _("%s (%s) is already suspended"), p.p.uscc,
+                        p.p.name);
     if (!strcmp(p.p.uscc, e->sigs[0].signer))
         return ivl_fail(IVL_E_RULE, _("an authority cannot suspend itself"));
     p.status = IVL_PARTY_SUSPENDED;
@@ -272,8 +278,8 @@ static int rule_issue(struct ivl_state *st, const struct ivl_entry *e, struct iv
     if (rc == IVL_E_NOT_FOUND) return ivl_fail(IVL_E_BUDGET_UNKNOWN, _("no budget %s"), is->budget);
     if (rc) return rc;
     if (e->appended_at > b.b.until)
-        return ivl_fail(IVL_E_BUDGET_CLOSED, _("budget %s ended; no more vouchers can be issued from it"),
-                        is->budget);
+        return ivl_fail(IVL_E_BUDGET_CLOSED,
+                        _("budget %s ended; no more vouchers can be issued from it"), is->budget);
     TRY(receiver(st, is->holder, IVL_ROLE_SME, &p));
     if (is->amount == 0) return ivl_fail(IVL_E_ZERO_AMOUNT, _("voucher amount must be positive"));
     uint64_t outstanding = b.issued - b.released;
@@ -284,10 +290,12 @@ static int rule_issue(struct ivl_state *st, const struct ivl_entry *e, struct iv
     TRY(ivl_st_cap(st, is->budget, holder, &net));
     if (net > b.b.cap || is->amount > b.b.cap - net)
         return ivl_fail(IVL_E_OVER_CAP,
-                        _("issue refused: %s would bring %s%s to %s, over the cap of %s"),
-                        fmt_amt(is->amount, a1), p.p.group[0] ? "group " : "",
-                        p.p.group[0] ? p.p.group : p.p.uscc, fmt_amt(net + is->amount, a2),
-                        fmt_amt(b.b.cap, a3));
+                        p.p.group[0]
+                            ? _("issue refused: %s would bring group %s to %s, over the "
+                                "cap of %s")
+                            : _("issue refused: %s would bring %s to %s, over the cap of %s"),
+                        fmt_amt(is->amount, a1), p.p.group[0] ? p.p.group : p.p.uscc,
+                        fmt_amt(net + is->amount, a2), fmt_amt(b.b.cap, a3));
     if (is->until > b.b.until)
         return ivl_fail(IVL_E_VOUCHER_UNTIL, _("voucher expiry is after the end of budget %s"),
                         is->budget);
@@ -342,11 +350,13 @@ static int check_contract(struct ivl_state *st, const struct ivl_redeem *r,
         return rc;
     } else if (strcmp(c->sme, r->sme)) {
         return ivl_fail(IVL_E_CONTRACT_OTHER_SME,
-                        _("redeem refused: this contract was already used by enterprise %s"), c->sme);
+                        _("redeem refused: this contract was already used by enterprise %s"),
+                        c->sme);
     } else if (c->contract_amount != r->contract_amount) {
-        return ivl_fail(IVL_E_CONTRACT_AMOUNT,
-                        _("redeem refused: this contract was redeemed before with amount %s, not %s"),
-                        fmt_amt(c->contract_amount, a1), fmt_amt(r->contract_amount, a2));
+        return ivl_fail(
+            IVL_E_CONTRACT_AMOUNT,
+            _("redeem refused: this contract was redeemed before with amount %s, not %s"),
+            fmt_amt(c->contract_amount, a1), fmt_amt(r->contract_amount, a2));
     }
     /* ≤ 1e11 fen × ≤ 1e4: fits in 64 bits; rounds down to the fen. */
     uint64_t limit = r->contract_amount * b->b.ratio_bp / 10000;
@@ -354,9 +364,9 @@ static int check_contract(struct ivl_state *st, const struct ivl_redeem *r,
     if (c->redeemed > limit || r->amount > limit - c->redeemed)
         return ivl_fail(IVL_E_OVER_RATIO,
                         _("redeem refused: %s would bring vouchers on this contract to %s, over "
-                        "%s of %s (at most %s)"),
-                        fmt_amt(r->amount, a1), fmt_amt(c->redeemed + r->amount, a2),
-                        pct, fmt_amt(r->contract_amount, a3), fmt_amt(limit, a4));
+                          "%s of %s (at most %s)"),
+                        fmt_amt(r->amount, a1), fmt_amt(c->redeemed + r->amount, a2), pct,
+                        fmt_amt(r->contract_amount, a3), fmt_amt(limit, a4));
     return 0;
 }
 
@@ -369,7 +379,8 @@ static int rule_redeem(struct ivl_state *st, const struct ivl_entry *e, struct i
     struct ivl_contract_rec c;
     char a1[24], a2[24], idb[37];
     if (e->n_sigs != 2)
-        return ivl_fail(IVL_E_KEY_ROLE, _("redeem needs the enterprise's and the provider's signature"));
+        return ivl_fail(IVL_E_KEY_ROLE,
+                        _("redeem needs the enterprise's and the provider's signature"));
     who->n = 2;
     TRY(signer(st, e, 0, r->sme, IVL_ROLE_SME, who, &sme));
     TRY(signer(st, e, 1, r->provider, IVL_ROLE_PROVIDER, who, &prov));
@@ -383,7 +394,8 @@ static int rule_redeem(struct ivl_state *st, const struct ivl_entry *e, struct i
     if (v.status == IVL_V_REVOKED)
         return ivl_fail(IVL_E_VOUCHER_REVOKED, _("voucher %s is revoked"), fmt_id(r->voucher, idb));
     if (v.status == IVL_V_EXPIRED || e->appended_at > v.until)
-        return ivl_fail(IVL_E_VOUCHER_EXPIRED, _("voucher %s has expired"), fmt_id(r->voucher, idb));
+        return ivl_fail(IVL_E_VOUCHER_EXPIRED, _("voucher %s has expired"),
+                        fmt_id(r->voucher, idb));
     for (uint32_t i = 0; i < sme.p.n_related; i++)
         if (!strcmp(sme.p.related[i], r->provider))
             return ivl_fail(IVL_E_RELATED,
@@ -394,7 +406,8 @@ static int rule_redeem(struct ivl_state *st, const struct ivl_entry *e, struct i
     if (r->amount == 0 || r->contract_amount == 0)
         return ivl_fail(IVL_E_ZERO_AMOUNT, _("amount and contract amount must be positive"));
     if (r->amount > v.remaining)
-        return ivl_fail(IVL_E_OVER_BALANCE, _("redeem refused: %s exceeds the voucher's remaining %s (voucher %s)"),
+        return ivl_fail(IVL_E_OVER_BALANCE,
+                        _("redeem refused: %s exceeds the voucher's remaining %s (voucher %s)"),
                         fmt_amt(r->amount, a1), fmt_amt(v.remaining, a2), fmt_id(r->voucher, idb));
     TRY(check_contract(st, r, &b, &c));
 
@@ -421,7 +434,8 @@ static int find_redemption(struct ivl_state *st, const uint8_t id[IVL_ID_LEN],
         return ivl_fail(IVL_E_REDEMPTION_UNKNOWN, _("no redemption %s"), fmt_id(id, idb));
     if (rc) return rc;
     if (r->status == IVL_R_CANCELLED)
-        return ivl_fail(IVL_E_REDEMPTION_CANCELLED, _("redemption %s was cancelled"), fmt_id(id, idb));
+        return ivl_fail(IVL_E_REDEMPTION_CANCELLED, _("redemption %s was cancelled"),
+                        fmt_id(id, idb));
     return 0;
 }
 
@@ -505,7 +519,7 @@ static int claim_in(struct ivl_state *st, const struct ivl_entry *e, int want,
     if (c->status != want)
         return ivl_fail(IVL_E_CLAIM_STATE, _("%s refused: claim %s is %s, not %s"),
                         ivl_type_name(e->type), fmt_id(c->id, idb),
-                        ivl_claim_status_name(c->status), ivl_claim_status_name(want));
+                        _(ivl_claim_status_name(c->status)), _(ivl_claim_status_name(want)));
     TRY(ivl_st_voucher(st, c->voucher, &v));
     return ivl_st_budget(st, v.budget, b);
 }
@@ -535,7 +549,8 @@ static int rule_pay(struct ivl_state *st, const struct ivl_entry *e, struct ivl_
     struct ivl_party_rec prov;
     TRY(one_signer(st, e, IVL_ROLE_FINANCE, who, NULL));
     TRY(claim_in(st, e, IVL_C_APPROVED, &c, &b));
-    TRY(receiver(st, c.provider, IVL_ROLE_PROVIDER, &prov)); /* a suspended party receives nothing */
+    TRY(receiver(st, c.provider, IVL_ROLE_PROVIDER,
+                 &prov)); /* a suspended party receives nothing */
     c.status = IVL_C_PAID;
     c.paid_at = e->appended_at;
     snprintf(c.bank_ref, sizeof c.bank_ref, "%s", e->u.target.text);
@@ -569,7 +584,8 @@ static int rule_revoke(struct ivl_state *st, const struct ivl_entry *e, struct i
         return ivl_fail(IVL_E_VOUCHER_UNKNOWN, _("no voucher %s"), fmt_id(e->u.target.target, idb));
     if (rc) return rc;
     if (v.status == IVL_V_REVOKED)
-        return ivl_fail(IVL_E_ALREADY_REVOKED, _("voucher %s is already revoked"), fmt_id(v.id, idb));
+        return ivl_fail(IVL_E_ALREADY_REVOKED, _("voucher %s is already revoked"),
+                        fmt_id(v.id, idb));
     uint64_t amount = v.remaining;
     v.remaining = 0;
     v.status = IVL_V_REVOKED;
@@ -665,11 +681,13 @@ static int rule_attest(struct ivl_state *st, const struct ivl_entry *e, struct i
     char text[512];
     TRY(one_signer(st, e, IVL_ROLE_AUDITOR, who, &aud));
     if (a->size == 0 || a->size > e->seq)
-        return ivl_fail(IVL_E_ATTEST_MISMATCH, _("attested size %llu is not in the log (size %llu)"),
+        return ivl_fail(IVL_E_ATTEST_MISMATCH,
+                        _("attested size %llu is not in the log (size %llu)"),
                         (unsigned long long)a->size, (unsigned long long)e->seq);
     TRY(ivl_merkle_root(st, node_get, a->size, root));
     if (memcmp(root, a->root, IVL_HASHLEN))
-        return ivl_fail(IVL_E_ATTEST_MISMATCH, _("attested root is not the log's root at size %llu"),
+        return ivl_fail(IVL_E_ATTEST_MISMATCH,
+                        _("attested root is not the log's root at size %llu"),
                         (unsigned long long)a->size);
     /* The cosignature is a signed-note signature of the checkpoint text by the
      * auditor's key: Ed25519 over the text bytes. */
@@ -684,10 +702,10 @@ static int rule_attest(struct ivl_state *st, const struct ivl_entry *e, struct i
 typedef int (*rule_fn)(struct ivl_state *, const struct ivl_entry *, struct ivl_signers *);
 
 static const rule_fn rules[IVL_T_MAX + 1] = {
-    [IVL_T_GENESIS] = rule_genesis, [IVL_T_PARTY] = rule_party,     [IVL_T_SUSPEND] = rule_suspend,
-    [IVL_T_REKEY] = rule_rekey,     [IVL_T_BUDGET] = rule_budget,   [IVL_T_ISSUE] = rule_issue,
-    [IVL_T_REDEEM] = rule_redeem,   [IVL_T_CANCEL] = rule_cancel,   [IVL_T_CLAIM] = rule_claim,
-    [IVL_T_APPROVE] = rule_decide,  [IVL_T_REJECT] = rule_decide,   [IVL_T_PAY] = rule_pay,
+    [IVL_T_GENESIS] = rule_genesis,   [IVL_T_PARTY] = rule_party,   [IVL_T_SUSPEND] = rule_suspend,
+    [IVL_T_REKEY] = rule_rekey,       [IVL_T_BUDGET] = rule_budget, [IVL_T_ISSUE] = rule_issue,
+    [IVL_T_REDEEM] = rule_redeem,     [IVL_T_CANCEL] = rule_cancel, [IVL_T_CLAIM] = rule_claim,
+    [IVL_T_APPROVE] = rule_decide,    [IVL_T_REJECT] = rule_decide, [IVL_T_PAY] = rule_pay,
     [IVL_T_CLAWBACK] = rule_clawback, [IVL_T_REVOKE] = rule_revoke, [IVL_T_EXPIRE] = rule_expire,
     [IVL_T_ATTEST] = rule_attest,
 };

@@ -24,8 +24,8 @@
         if (rc_) return rc_;                                                                       \
     } while (0)
 
-#define BATCH 4096     /* signatures per buffer */
-#define MAX_JOBS 64
+#define BATCH        4096 /* signatures per buffer */
+#define MAX_JOBS     64
 #define INLINE_BELOW 64 /* a final batch smaller than this is checked inline */
 
 struct sig_task {
@@ -43,8 +43,8 @@ struct buffer {
 
 struct ivl_sigbatch {
     struct buffer buf[2];
-    int cur;          /* the buffer being filled */
-    int busy;         /* a buffer is being checked by the workers */
+    int cur;  /* the buffer being filled */
+    int busy; /* a buffer is being checked by the workers */
     unsigned jobs;
     unsigned started; /* worker threads running */
     pthread_t th[MAX_JOBS];
@@ -80,7 +80,8 @@ static void *worker_main(void *arg)
     uint64_t seen = 0;
     pthread_mutex_lock(&b->mu);
     for (;;) {
-        while (!b->quit && b->generation == seen) pthread_cond_wait(&b->work, &b->mu);
+        while (!b->quit && b->generation == seen)
+            pthread_cond_wait(&b->work, &b->mu);
         if (b->quit) break;
         seen = b->generation;
         const struct buffer *bf = &b->buf[b->cur ^ 1];
@@ -113,7 +114,8 @@ static int start_workers(struct ivl_sigbatch *b, struct worker *ws)
 static void wait_busy(struct ivl_sigbatch *b)
 {
     pthread_mutex_lock(&b->mu);
-    while (b->busy && b->pending) pthread_cond_wait(&b->done, &b->mu);
+    while (b->busy && b->pending)
+        pthread_cond_wait(&b->done, &b->mu);
     b->busy = 0;
     pthread_mutex_unlock(&b->mu);
 }
@@ -216,8 +218,10 @@ void ivl_sigbatch_free(struct ivl_sigbatch *b)
     b->quit = 1;
     pthread_cond_broadcast(&b->work);
     pthread_mutex_unlock(&b->mu);
-    for (unsigned j = 0; j < b->started; j++) pthread_join(b->th[j], NULL);
-    for (int i = 0; i < 2; i++) ivl_buf_free(&b->buf[i].arena);
+    for (unsigned j = 0; j < b->started; j++)
+        pthread_join(b->th[j], NULL);
+    for (int i = 0; i < 2; i++)
+        ivl_buf_free(&b->buf[i].arena);
     pthread_mutex_destroy(&b->mu);
     pthread_cond_destroy(&b->work);
     pthread_cond_destroy(&b->done);

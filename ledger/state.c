@@ -12,8 +12,8 @@
 #include <string.h>
 
 const char *const ivl_db_names[IVL_DB_COUNT] = {
-    "meta",   "leaves",   "nodes",    "checkpoints", "ids",         "parties",   "pubkeys",
-    "budgets", "caps",    "vouchers", "holdings",    "redemptions", "contracts", "claims",
+    "meta",    "leaves", "nodes",    "checkpoints", "ids",         "parties",   "pubkeys",
+    "budgets", "caps",   "vouchers", "holdings",    "redemptions", "contracts", "claims",
 };
 
 #define TRY(x)                                                                                     \
@@ -25,11 +25,12 @@ const char *const ivl_db_names[IVL_DB_COUNT] = {
 int ivl_st_mdb_err(int rc, const char *what)
 {
     if (rc == MDB_NOTFOUND) return IVL_E_NOT_FOUND;
+    if (rc == MDB_MAP_FULL) return ivl_fail(IVL_E_MAP_FULL, "%s: %s", what, mdb_strerror(rc));
     if (rc == ENOSPC || rc == EDQUOT)
-        return ivl_fail(IVL_E_NOSPACE, "%s: no space left on device", what);
+        return ivl_fail(IVL_E_NOSPACE, _("%s: no space left on device"), what);
     if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID ||
         rc == MDB_VERSION_MISMATCH)
-        return ivl_fail(IVL_E_CORRUPT, "%s: database is corrupt (%s)", what, mdb_strerror(rc));
+        return ivl_fail(IVL_E_CORRUPT, _("%s: database is corrupt (%s)"), what, mdb_strerror(rc));
     return ivl_fail(IVL_E_STORE, "%s: %s", what, mdb_strerror(rc));
 }
 
@@ -58,7 +59,8 @@ int ivl_st_del(struct ivl_state *st, int db, const void *k, size_t kl)
 /* Encodes with `enc`, puts under key, frees. */
 static int put_buf(struct ivl_state *st, int db, const void *k, size_t kl, struct ivl_buf *b)
 {
-    int rc = b->oom ? ivl_fail(IVL_E_NOMEM, "out of memory") : ivl_st_put(st, db, k, kl, b->p, b->len);
+    int rc = b->oom ? ivl_fail(IVL_E_NOMEM, _("out of memory"))
+                    : ivl_st_put(st, db, k, kl, b->p, b->len);
     ivl_buf_free(b);
     return rc;
 }
@@ -66,7 +68,7 @@ static int put_buf(struct ivl_state *st, int db, const void *k, size_t kl, struc
 static int corrupt(int db, int rc)
 {
     (void)rc;
-    return ivl_fail(IVL_E_CORRUPT, "a record in table '%s' does not decode", ivl_db_names[db]);
+    return ivl_fail(IVL_E_CORRUPT, _("a record in table '%s' does not decode"), ivl_db_names[db]);
 }
 
 static int rd_i64(struct ivl_rd *r, int64_t *t)
@@ -142,10 +144,10 @@ int ivl_rec_budget(const MDB_val *v, struct ivl_budget_rec *b)
     struct ivl_rd r = {v->mv_data, v->mv_size, 0};
     uint64_t ratio;
     memset(b, 0, sizeof *b);
-    if (ivl_rd_str(&r, b->b.budget, IVL_MAX_BUDGETID, 0, "budget") || ivl_rd_u64(&r, &b->b.total) ||
-        ivl_rd_u64(&r, &b->b.cap) || ivl_rd_u64(&r, &ratio) || rd_i64(&r, &b->b.until) ||
-        ivl_rd_u8(&r, &b->b.categories) || ivl_rd_u64(&r, &b->seq) || rd_i64(&r, &b->opened_at) ||
-        ivl_rd_u64(&r, &b->issued) || ivl_rd_u64(&r, &b->released) ||
+    if (ivl_rd_str(&r, b->b.budget, IVL_MAX_BUDGETID, 0, N_("budget")) ||
+        ivl_rd_u64(&r, &b->b.total) || ivl_rd_u64(&r, &b->b.cap) || ivl_rd_u64(&r, &ratio) ||
+        rd_i64(&r, &b->b.until) || ivl_rd_u8(&r, &b->b.categories) || ivl_rd_u64(&r, &b->seq) ||
+        rd_i64(&r, &b->opened_at) || ivl_rd_u64(&r, &b->issued) || ivl_rd_u64(&r, &b->released) ||
         ivl_rd_u64(&r, &b->redeemed) || ivl_rd_u64(&r, &b->claimed) || ivl_rd_u64(&r, &b->paid) ||
         ivl_rd_u64(&r, &b->clawed_back) || ivl_rd_u64(&r, &b->n_vouchers) || ivl_rd_end(&r))
         return corrupt(IVL_DB_BUDGETS, 0);
@@ -188,11 +190,11 @@ int ivl_rec_voucher(const MDB_val *v, struct ivl_voucher_rec *x)
     struct ivl_rd r = {v->mv_data, v->mv_size, 0};
     memset(x, 0, sizeof *x);
     if (ivl_rd_bytes(&r, x->id, IVL_ID_LEN) ||
-        ivl_rd_str(&r, x->budget, IVL_MAX_BUDGETID, 0, "budget") ||
+        ivl_rd_str(&r, x->budget, IVL_MAX_BUDGETID, 0, N_("budget")) ||
         ivl_rd_bytes(&r, x->holder, IVL_USCC_LEN) || ivl_rd_u64(&r, &x->face) ||
-        ivl_rd_u64(&r, &x->remaining) || ivl_rd_u64(&r, &x->released) ||
-        rd_i64(&r, &x->until) || rd_i64(&r, &x->issued_at) || ivl_rd_u64(&r, &x->seq) ||
-        ivl_rd_u8(&r, &x->status) || ivl_rd_end(&r) || x->status > IVL_V_EXPIRED)
+        ivl_rd_u64(&r, &x->remaining) || ivl_rd_u64(&r, &x->released) || rd_i64(&r, &x->until) ||
+        rd_i64(&r, &x->issued_at) || ivl_rd_u64(&r, &x->seq) || ivl_rd_u8(&r, &x->status) ||
+        ivl_rd_end(&r) || x->status > IVL_V_EXPIRED)
         return corrupt(IVL_DB_VOUCHERS, 0);
     x->holder[IVL_USCC_LEN] = 0;
     return 0;
@@ -232,8 +234,8 @@ int ivl_rec_redemption(const MDB_val *v, struct ivl_redemption_rec *x)
         ivl_rd_bytes(&r, d->sme, IVL_USCC_LEN) || ivl_rd_bytes(&r, d->provider, IVL_USCC_LEN) ||
         ivl_rd_bytes(&r, d->contract, IVL_HASHLEN) || ivl_rd_u64(&r, &d->contract_amount) ||
         ivl_rd_u64(&r, &d->amount) || ivl_rd_u8(&r, &d->category) || ivl_rd_u8(&r, &x->status) ||
-        ivl_rd_bytes(&r, x->claim, IVL_ID_LEN) || ivl_rd_u64(&r, &x->seq) ||
-        rd_i64(&r, &x->at) || ivl_rd_end(&r) || x->status > IVL_R_CANCELLED)
+        ivl_rd_bytes(&r, x->claim, IVL_ID_LEN) || ivl_rd_u64(&r, &x->seq) || rd_i64(&r, &x->at) ||
+        ivl_rd_end(&r) || x->status > IVL_R_CANCELLED)
         return corrupt(IVL_DB_REDEMPTIONS, 0);
     return 0;
 }
@@ -299,8 +301,8 @@ int ivl_rec_claim(const MDB_val *v, struct ivl_claim_rec *c)
         ivl_rd_bytes(&r, c->provider, IVL_USCC_LEN) || ivl_rd_bytes(&r, c->sme, IVL_USCC_LEN) ||
         ivl_rd_bytes(&r, c->voucher, IVL_ID_LEN) || ivl_rd_u64(&r, &c->amount) ||
         ivl_rd_bytes(&r, c->invoice, IVL_HASHLEN) || ivl_rd_u8(&r, &c->status) ||
-        ivl_rd_str(&r, c->note, IVL_MAX_REASON, 1, "note") ||
-        ivl_rd_str(&r, c->bank_ref, IVL_MAX_REF, 1, "bank reference") ||
+        ivl_rd_str(&r, c->note, IVL_MAX_REASON, 1, N_("note")) ||
+        ivl_rd_str(&r, c->bank_ref, IVL_MAX_REF, 1, N_("bank reference")) ||
         ivl_rd_u64(&r, &c->seq) || rd_i64(&r, &c->claimed_at) || rd_i64(&r, &c->decided_at) ||
         rd_i64(&r, &c->paid_at) || ivl_rd_end(&r) || c->status > IVL_C_CLAWED_BACK)
         return corrupt(IVL_DB_CLAIMS, 0);
@@ -368,8 +370,7 @@ int ivl_st_id(struct ivl_state *st, const uint8_t id[IVL_ID_LEN], uint64_t *seq,
     MDB_val v;
     TRY(ivl_st_get(st, IVL_DB_IDS, id, IVL_ID_LEN, &v));
     struct ivl_rd r = {v.mv_data, v.mv_size, 0};
-    if (ivl_rd_u64(&r, seq) || ivl_rd_u8(&r, type) || ivl_rd_end(&r))
-        return corrupt(IVL_DB_IDS, 0);
+    if (ivl_rd_u64(&r, seq) || ivl_rd_u8(&r, type) || ivl_rd_end(&r)) return corrupt(IVL_DB_IDS, 0);
     return 0;
 }
 
@@ -398,7 +399,8 @@ const char *ivl_voucher_status_name(int s)
 static void node_key(unsigned level, uint64_t index, uint8_t k[9])
 {
     k[0] = (uint8_t)level;
-    for (int i = 8; i >= 1; i--, index >>= 8) k[i] = (uint8_t)index;
+    for (int i = 8; i >= 1; i--, index >>= 8)
+        k[i] = (uint8_t)index;
 }
 
 int ivl_st_node(struct ivl_state *st, unsigned level, uint64_t index, uint8_t out[IVL_HASHLEN])
@@ -409,7 +411,7 @@ int ivl_st_node(struct ivl_state *st, unsigned level, uint64_t index, uint8_t ou
         node_key(0, index, k);
         int rc = ivl_st_get(st, IVL_DB_LEAVES, k + 1, 8, &v);
         if (rc == IVL_E_NOT_FOUND)
-            return ivl_fail(IVL_E_CORRUPT, "entry %llu is missing", (unsigned long long)index);
+            return ivl_fail(IVL_E_CORRUPT, _("entry %llu is missing"), (unsigned long long)index);
         if (rc) return rc;
         ivl_merkle_leaf_hash(v.mv_data, v.mv_size, out);
         return 0;
@@ -417,11 +419,11 @@ int ivl_st_node(struct ivl_state *st, unsigned level, uint64_t index, uint8_t ou
     node_key(level, index, k);
     int rc = ivl_st_get(st, IVL_DB_NODES, k, sizeof k, &v);
     if (rc == IVL_E_NOT_FOUND)
-        return ivl_fail(IVL_E_CORRUPT, "Merkle node (level %u, index %llu) is missing", level,
+        return ivl_fail(IVL_E_CORRUPT, _("Merkle node (level %u, index %llu) is missing"), level,
                         (unsigned long long)index);
     if (rc) return rc;
     if (v.mv_size != IVL_HASHLEN)
-        return ivl_fail(IVL_E_CORRUPT, "Merkle node (level %u, index %llu) has %zu bytes", level,
+        return ivl_fail(IVL_E_CORRUPT, _("Merkle node (level %u, index %llu) has %zu bytes"), level,
                         (unsigned long long)index, v.mv_size);
     memcpy(out, v.mv_data, IVL_HASHLEN);
     return 0;

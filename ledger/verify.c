@@ -58,12 +58,15 @@ static int replay_open(struct replay *r, const char *tmpdir)
     snprintf(r->dir, sizeof r->dir, "%s/ivl-verify-XXXXXX", tmpdir ? tmpdir : "/tmp");
     if (!mkdtemp(r->dir)) {
         r->dir[0] = 0;
-        return ivl_fail(IVL_E_IO, _("cannot make a replay directory in %s"), tmpdir ? tmpdir : "/tmp");
+        return ivl_fail(IVL_E_IO, _("cannot make a replay directory in %s"),
+                        tmpdir ? tmpdir : "/tmp");
     }
     int rc = mdb_env_create(&r->env);
     if (!rc) rc = mdb_env_set_maxdbs(r->env, IVL_DB_COUNT + 2);
     if (!rc) rc = mdb_env_set_mapsize(r->env, (size_t)1 << 40);
-    if (!rc) rc = mdb_env_open(r->env, r->dir, MDB_NOSYNC | MDB_NOMETASYNC | MDB_NOTLS | MDB_NOLOCK, 0600);
+    if (!rc)
+        rc = mdb_env_open(r->env, r->dir, MDB_NOSYNC | MDB_NOMETASYNC | MDB_NOTLS | MDB_NOLOCK,
+                          0600);
     if (!rc) rc = mdb_txn_begin(r->env, NULL, 0, &txn);
     for (int i = 0; !rc && i < IVL_DB_COUNT; i++)
         rc = mdb_dbi_open(txn, ivl_db_names[i], MDB_CREATE, &r->dbi[i]);
@@ -111,7 +114,8 @@ static void hexpart(const MDB_val *v, char *out, size_t n)
 {
     size_t m = v->mv_size < 24 ? v->mv_size : 24;
     char *o = out;
-    for (size_t i = 0; i < m && (size_t)(o - out) + 3 < n; i++) o += sprintf(o, "%02x", ((uint8_t *)v->mv_data)[i]);
+    for (size_t i = 0; i < m && (size_t)(o - out) + 3 < n; i++)
+        o += sprintf(o, "%02x", ((uint8_t *)v->mv_data)[i]);
     if (m < v->mv_size && (size_t)(o - out) + 4 < n) strcpy(o, "...");
 }
 
@@ -131,12 +135,16 @@ static int compare_table(MDB_txn *a, MDB_dbi da, MDB_txn *b, MDB_dbi db, int whi
     int ra = mdb_cursor_get(ca, &ka, &va, MDB_FIRST), rb = mdb_cursor_get(cb, &kb, &vb, MDB_FIRST);
     rc = 0;
     for (;;) {
-        if (ra && ra != MDB_NOTFOUND) { rc = ivl_st_mdb_err(ra, ivl_db_names[which]); break; }
+        if (ra && ra != MDB_NOTFOUND) {
+            rc = ivl_st_mdb_err(ra, ivl_db_names[which]);
+            break;
+        }
         if (ra == MDB_NOTFOUND && rb == MDB_NOTFOUND) break;
-        if (ra == MDB_NOTFOUND || (rb == 0 && (ka.mv_size != kb.mv_size ||
-                                               memcmp(ka.mv_data, kb.mv_data, ka.mv_size)))) {
+        if (ra == MDB_NOTFOUND ||
+            (rb == 0 && (ka.mv_size != kb.mv_size || memcmp(ka.mv_data, kb.mv_data, ka.mv_size)))) {
             hexpart(ra == MDB_NOTFOUND ? &kb : &ka, kh, sizeof kh);
-            rc = ivl_fail(IVL_E_TAMPERED, _("table '%s' differs from the replayed log at key %s (%s)"),
+            rc = ivl_fail(IVL_E_TAMPERED,
+                          _("table '%s' differs from the replayed log at key %s (%s)"),
                           ivl_db_names[which], kh,
                           ra == MDB_NOTFOUND ? _("missing from the database")
                                              : _("not made by the log or out of place"));
@@ -144,13 +152,15 @@ static int compare_table(MDB_txn *a, MDB_dbi da, MDB_txn *b, MDB_dbi db, int whi
         }
         if (rb == MDB_NOTFOUND) {
             hexpart(&ka, kh, sizeof kh);
-            rc = ivl_fail(IVL_E_TAMPERED, _("table '%s' has a record the log does not make, key %s"),
-                          ivl_db_names[which], kh);
+            rc =
+                ivl_fail(IVL_E_TAMPERED, _("table '%s' has a record the log does not make, key %s"),
+                         ivl_db_names[which], kh);
             break;
         }
         if (va.mv_size != vb.mv_size || memcmp(va.mv_data, vb.mv_data, va.mv_size)) {
             hexpart(&ka, kh, sizeof kh);
-            rc = ivl_fail(IVL_E_TAMPERED, _("table '%s' differs from the replayed log in the record with key %s"),
+            rc = ivl_fail(IVL_E_TAMPERED,
+                          _("table '%s' differs from the replayed log in the record with key %s"),
                           ivl_db_names[which], kh);
             break;
         }
@@ -161,7 +171,8 @@ static int compare_table(MDB_txn *a, MDB_dbi da, MDB_txn *b, MDB_dbi db, int whi
             drop_map(mdb_txn_env(b));
         }
     }
-    if (rc == IVL_E_TAMPERED) snprintf(rep->bad_table, sizeof rep->bad_table, "%s", ivl_db_names[which]);
+    if (rc == IVL_E_TAMPERED)
+        snprintf(rep->bad_table, sizeof rep->bad_table, "%s", ivl_db_names[which]);
     mdb_cursor_close(ca);
     mdb_cursor_close(cb);
     return rc;
@@ -190,18 +201,22 @@ static int check_checkpoints(struct ivl_state *orig, struct ivl_state *rep_st,
             rc = ivl_fail(IVL_E_TAMPERED, _("table 'checkpoints' has a malformed record"));
             break;
         }
-        for (int i = 0; i < 8; i++) s = s << 8 | ((uint8_t *)k.mv_data)[i];
+        for (int i = 0; i < 8; i++)
+            s = s << 8 | ((uint8_t *)k.mv_data)[i];
         if (s == 0 || s > size) {
-            rc = ivl_fail(IVL_E_BAD_CHECKPOINT, _("a stored checkpoint has size %llu, beyond the log's %llu"),
+            rc = ivl_fail(IVL_E_BAD_CHECKPOINT,
+                          _("a stored checkpoint has size %llu, beyond the log's %llu"),
                           (unsigned long long)s, (unsigned long long)size);
             break;
         }
         rc = ivl_merkle_root(rep_st, node_get, s, root);
         if (!rc) rc = ivl_checkpoint_format(orig->origin, s, root, text, sizeof text);
-        if (!rc && crypto_sign_verify_detached(v.mv_data, (const uint8_t *)text, strlen(text), log_pub))
-            rc = ivl_fail(IVL_E_BAD_CHECKPOINT,
-                          _("the stored checkpoint of size %llu does not match the log (root or signature)"),
-                          (unsigned long long)s);
+        if (!rc &&
+            crypto_sign_verify_detached(v.mv_data, (const uint8_t *)text, strlen(text), log_pub))
+            rc = ivl_fail(
+                IVL_E_BAD_CHECKPOINT,
+                _("the stored checkpoint of size %llu does not match the log (root or signature)"),
+                (unsigned long long)s);
         (*count)++;
     }
     if (!rc && r != MDB_NOTFOUND) rc = ivl_st_mdb_err(r, "checkpoints");
@@ -209,7 +224,8 @@ static int check_checkpoints(struct ivl_state *orig, struct ivl_state *rep_st,
     /* Every commit stores the checkpoint of its size: the head's must be there. */
     uint8_t k8[8];
     MDB_val hv;
-    for (int i = 7, sh = 0; i >= 0; i--, sh += 8) k8[i] = (uint8_t)(size >> sh);
+    for (int i = 7, sh = 0; i >= 0; i--, sh += 8)
+        k8[i] = (uint8_t)(size >> sh);
     if (!rc && size && ivl_st_get(orig, IVL_DB_CPS, k8, 8, &hv))
         rc = ivl_fail(IVL_E_BAD_CHECKPOINT, _("the checkpoint of the head (size %llu) is missing"),
                       (unsigned long long)size);
@@ -243,24 +259,29 @@ static int replay_log(struct ivl_ledger *l, struct ivl_state *orig, struct repla
             break;
         }
         if ((rc = ivl_leaf_decode(leaf, len, &e))) {
-            rc = ivl_fail(IVL_E_DECODE, _("entry %llu does not decode: %s"), (unsigned long long)seq, ivl_err_detail(rc));
+            rc = ivl_fail(IVL_E_DECODE, _("entry %llu does not decode: %s"),
+                          (unsigned long long)seq, ivl_err_detail(rc));
             rep->bad_seq = seq;
             break;
         }
         /* Canonical: the decoder is strict, and re-encoding must give the same bytes. */
         rc = ivl_leaf_encode(&e, &again);
         if (!rc && (again.len != len || memcmp(again.p, leaf, len)))
-            rc = ivl_fail(IVL_E_DECODE, _("entry %llu is not canonically encoded"), (unsigned long long)seq);
+            rc = ivl_fail(IVL_E_DECODE, _("entry %llu is not canonically encoded"),
+                          (unsigned long long)seq);
         ivl_buf_free(&again);
         if (!rc) rc = ivl_ledger_apply(&st, &h, &e, leaf, len, 0, lh, &who);
-        if (!rc && e.type == IVL_T_GENESIS) snprintf(origin, sizeof origin, "%s", e.u.genesis.origin);
+        if (!rc && e.type == IVL_T_GENESIS)
+            snprintf(origin, sizeof origin, "%s", e.u.genesis.origin);
         int check = !o->have_from || seq >= o->from_size;
         if (!rc && check) rc = ivl_sigbatch_add(b, origin, &e, &who, leaf, len);
         if (!rc) {
             rep->entries++;
             rep->by_type[e.type]++;
-            if (check) rep->signatures += who.n;
-            else rep->skipped_signatures += who.n;
+            if (check)
+                rep->signatures += who.n;
+            else
+                rep->skipped_signatures += who.n;
         }
         ivl_entry_free(&e);
         if (rc && ivl_sigbatch_flush(b)) {
@@ -271,8 +292,8 @@ static int replay_log(struct ivl_ledger *l, struct ivl_state *orig, struct repla
         }
         if (rc) {
             if (ivl_err_exit(rc) == IVL_EXIT_RULE || ivl_err_exit(rc) == IVL_EXIT_KEY)
-                rc = ivl_fail(IVL_E_TAMPERED, _("entry %llu breaks a rule: %s"), (unsigned long long)seq,
-                              ivl_err_detail(rc));
+                rc = ivl_fail(IVL_E_TAMPERED, _("entry %llu breaks a rule: %s"),
+                              (unsigned long long)seq, ivl_err_detail(rc));
             else if (!strstr(ivl_err_detail(rc), _("entry "))) /* not named yet */
                 rc = ivl_fail(rc, _("entry %llu: %s"), (unsigned long long)seq, ivl_err_detail(rc));
             rep->bad_seq = seq;
@@ -312,8 +333,9 @@ static int check_from(struct ivl_state *rs, const struct ivl_verify_opts *o, uin
     size_t n;
     char a[65], b[65];
     if (o->from_size > size)
-        return ivl_fail(IVL_E_FORK, _("the checkpoint has size %llu but the log only %llu entries: the "
-                                    "log was truncated or is another log"),
+        return ivl_fail(IVL_E_FORK,
+                        _("the checkpoint has size %llu but the log only %llu entries: the "
+                          "log was truncated or is another log"),
                         (unsigned long long)o->from_size, (unsigned long long)size);
     TRY(ivl_merkle_consistency_proof(rs, node_get, o->from_size, size, proof, &n));
     if (ivl_merkle_verify_consistency(o->from_size, size, o->from_root, root,
@@ -321,8 +343,9 @@ static int check_from(struct ivl_state *rs, const struct ivl_verify_opts *o, uin
         ivl_merkle_root(rs, node_get, o->from_size, old_root);
         sodium_bin2hex(a, sizeof a, o->from_root, 32);
         sodium_bin2hex(b, sizeof b, old_root, 32);
-        return ivl_fail(IVL_E_FORK, _("the log does not extend the checkpoint: at size %llu the "
-                                    "checkpoint's root is %s, the log's is %s"),
+        return ivl_fail(IVL_E_FORK,
+                        _("the log does not extend the checkpoint: at size %llu the "
+                          "checkpoint's root is %s, the log's is %s"),
                         (unsigned long long)o->from_size, a, b);
     }
     return 0;
@@ -351,7 +374,8 @@ int ivl_verify(struct ivl_ledger *l, const struct ivl_verify_opts *o, struct ivl
         snprintf(rs.origin, sizeof rs.origin, "%s", orig.origin);
         if (o->have_from) rc = check_from(&rs, o, rep->size, rep->root);
         for (int i = 0; !rc && i < IVL_DB_COUNT; i++)
-            if (i != IVL_DB_CPS) rc = compare_table(orig.txn, orig.dbi[i], rs.txn, rs.dbi[i], i, rep);
+            if (i != IVL_DB_CPS)
+                rc = compare_table(orig.txn, orig.dbi[i], rs.txn, rs.dbi[i], i, rep);
         if (!rc) rc = check_checkpoints(&orig, &rs, log_pub, rep->size, &rep->checkpoints);
         mdb_txn_abort(rs.txn);
     } else if (!rc) {
