@@ -4,6 +4,10 @@
 # Prints "N passed, N failed" and exits non-zero if any failed.
 set -u
 : "${IVL:?set IVL to the ivl binary}"
+# The scripts read English messages; the Chinese interface test sets its own
+# LANG. A developer's locale must not change what the other scripts see.
+unset LC_ALL LC_MESSAGES LANGUAGE
+export LANG=C
 here=$(cd "$(dirname "$0")" && pwd)
 pass=0
 fail=0

@@ -491,7 +491,7 @@ static void test_round_trip_edges(void **state)
     e.u.budget.categories = IVL_CAT_ALL;
     memset(e.u.budget.budget, 'B', IVL_MAX_BUDGETID);
     e.u.budget.budget[IVL_MAX_BUDGETID] = 0;
-    e.u.budget.until = INT64_MAX / 2;
+    e.u.budget.until = IVL_TIME_MAX; /* the last printable second */
     assert_int_equal(ivl_leaf_encode(&e, &a), 0);
     assert_int_equal(decode_exact(a.p, a.len, &d), 0);
     assert_leaf_equal(&e, &d);
@@ -1060,10 +1060,10 @@ static void test_out_of_range(void **state)
     refuse_body_mutation(IVL_T_REDEEM, mut_u64, &p);
     p = (struct patch64){0, 40, 10000000ULL, IVL_AMOUNT_MAX + 1}; /* claim amount */
     refuse_body_mutation(IVL_T_CLAIM, mut_u64, &p);
-    /* times beyond INT64_MAX / 2: signing time, budget end, voucher expiry */
+    /* times beyond IVL_TIME_MAX: signing time, budget end, voucher expiry */
     struct ivl_entry e;
     build(&e, IVL_T_BUDGET);
-    p = (struct patch64){17, 0, (uint64_t)e.signed_at, (uint64_t)INT64_MAX / 2 + 1};
+    p = (struct patch64){17, 0, (uint64_t)e.signed_at, (uint64_t)IVL_TIME_MAX + 1};
     refuse_body_mutation(IVL_T_BUDGET, mut_u64, &p);
     p = (struct patch64){0, 9, (uint64_t)e.u.budget.until, UINT64_MAX};
     refuse_body_mutation(IVL_T_BUDGET, mut_u64, &p);
@@ -1189,7 +1189,7 @@ static void test_encoder_refuses(void **state)
     e.signed_at = -1;
     expect_usage(&e, "negative signing time");
     build(&e, IVL_T_APPROVE);
-    e.signed_at = INT64_MAX / 2 + 1;
+    e.signed_at = IVL_TIME_MAX + 1;
     expect_usage(&e, "signing time too large");
     build(&e, IVL_T_APPROVE);
     e.appended_at = -1;

@@ -410,7 +410,10 @@ def profile(a, r, work, jobs, gen, nsme, auth):
             r.spawn([gen, "issues", os.path.join(work, "issue-prof.csv"), str(nsme), "0",
                      str(4 * a.issue_batch), "10"])
         data = os.path.join(a.dir, "perf-%s.data" % name)
-        r.spawn([perf, "record", "-q", "-F", "499", "--call-graph", "dwarf,16384", "-o", data, "--"] + argv)
+        if r.spawn([perf, "record", "-q", "-F", "499", "--call-graph", "dwarf,16384", "-o", data, "--"] + argv,
+                   check=False)[1] != 0:
+            log("perf record failed for %s (perf_event_paranoid?): no profile" % name)
+            continue
         rep = ""
         for opts in (["--no-children", "--sort", "dso"], ["--no-children", "--sort", "dso,sym"],
                      ["--children", "--sort", "sym"]):

@@ -9,8 +9,8 @@
 # Each target fuzz_X starts from a copy of tests/fuzz/corpus/X in
 # build/fuzz/corpus/X (the checked-in seeds are never modified; what the
 # fuzzer adds stays there for the next run). Crashing inputs land in
-# build/fuzz/artifacts/X/, logs in build/fuzz/logs/X.log, one line per
-# target in build/fuzz/summary.txt. The run fails if any target crashed,
+# build/fuzz/artifacts/X/ (emptied at each run), logs in
+# build/fuzz/logs/X.log, one line per target in build/fuzz/summary.txt. The run fails if any target crashed,
 # leaked, timed out or ran out of memory. Every target is one process on one
 # core (no -jobs/-workers).
 # Replay one input: build/fuzz/fuzz_X FILE.
@@ -70,7 +70,7 @@ define fuzz_run
 	@set -u; b=$(FUZZ_BUILD); fail=""; : >$$b/summary.txt; \
 	for tm in $(foreach t,$(FUZZ_TARGETS),$(t):$(or $(FUZZ_MAXLEN_$(t)),4096)); do \
 	    t=$${tm%%:*}; ml=$${tm#*:}; \
-	    mkdir -p $$b/corpus/$$t $$b/artifacts/$$t $$b/logs; \
+	    mkdir -p $$b/corpus/$$t $$b/artifacts/$$t $$b/logs; rm -f $$b/artifacts/$$t/*; \
 	    cp tests/fuzz/corpus/$$t/* $$b/corpus/$$t/; \
 	    printf 'fuzz %-11s %4ss max_len %-6s ' $$t $(1) $$ml; \
 	    if $$b/fuzz_$$t $$b/corpus/$$t -max_total_time=$(1) -max_len=$$ml -timeout=10 \

@@ -156,5 +156,10 @@ if command -v mdb_stat >/dev/null; then
     [ "$map" -gt $((64 << 20)) ] || fail "map size $map"
     echo "   data.mdb $bytes bytes, map $map bytes, $(state "$L" | cut -d' ' -f1) entries, verified"
 fi
+# a replica of it: the import must grow its own map the same way
+"$IVL" -L "$L" export --out big.jsonl >/dev/null || fail "export of the big ledger"
+"$IVL" -L "$W/replica" import big.jsonl >/dev/null 2>err || fail "import past 64 MiB: $(cat err)"
+[ "$(state "$W/replica")" = "$(state "$L")" ] || fail "the replica's size/root differ from the original"
+rm -f big.jsonl
 [ "$bugs" -eq 0 ] || fail "$bugs product bugs (above)"
 echo "52-disk-full: ok"
