@@ -308,7 +308,7 @@ int ivl_ledger_apply(struct ivl_state *st, struct ivl_head *h, const struct ivl_
     if (check_sigs) TRY(check_sigs_of(st, e, &who, body, body_len));
     for (int i = 7, s = 0; i >= 0; i--, s += 8)
         k[i] = (uint8_t)(e->seq >> s);
-    TRY(ivl_st_put(st, IVL_DB_LEAVES, k, 8, leaf, len));
+    TRY(ivl_st_append(st, IVL_DB_LEAVES, k, 8, leaf, len));
     ivl_merkle_leaf_hash(leaf, len, leaf_hash);
     TRY(ivl_merkle_append(st, node_get, node_put, h->size, leaf_hash));
     h->size++;

@@ -396,11 +396,31 @@ const char *ivl_voucher_status_name(int s)
 
 /* ---- Merkle nodes ---- */
 
+/* A node is keyed by where it ends, (index + 1) << level, then its level:
+ * every node an append completes ends at the new tree size, so keys only
+ * ever grow and each insert is an append that fills pages completely. */
 static void node_key(unsigned level, uint64_t index, uint8_t k[9])
 {
-    k[0] = (uint8_t)level;
-    for (int i = 8; i >= 1; i--, index >>= 8)
-        k[i] = (uint8_t)index;
+    uint64_t end = (index + 1) << level;
+    for (int i = 7; i >= 0; i--, end >>= 8)
+        k[i] = (uint8_t)end;
+    k[8] = (uint8_t)level;
+}
+
+static void seq_key(uint64_t seq, uint8_t k[8])
+{
+    for (int i = 7; i >= 0; i--, seq >>= 8)
+        k[i] = (uint8_t)seq;
+}
+
+int ivl_st_append(struct ivl_state *st, int db, const void *k, size_t kl, const void *v, size_t vl)
+{
+    MDB_val key = {kl, (void *)k}, val = {vl, (void *)v};
+    int rc = mdb_put(st->txn, st->dbi[db], &key, &val, MDB_APPEND);
+    if (rc == MDB_KEYEXIST)
+        return ivl_fail(IVL_E_CORRUPT, _("table '%s' already holds a later record"),
+                        ivl_db_names[db]);
+    return rc ? ivl_st_mdb_err(rc, ivl_db_names[db]) : 0;
 }
 
 int ivl_st_node(struct ivl_state *st, unsigned level, uint64_t index, uint8_t out[IVL_HASHLEN])
@@ -408,8 +428,8 @@ int ivl_st_node(struct ivl_state *st, unsigned level, uint64_t index, uint8_t ou
     uint8_t k[9];
     MDB_val v;
     if (level == 0) { /* a leaf hash is the hash of the stored leaf */
-        node_key(0, index, k);
-        int rc = ivl_st_get(st, IVL_DB_LEAVES, k + 1, 8, &v);
+        seq_key(index, k);
+        int rc = ivl_st_get(st, IVL_DB_LEAVES, k, 8, &v);
         if (rc == IVL_E_NOT_FOUND)
             return ivl_fail(IVL_E_CORRUPT, _("entry %llu is missing"), (unsigned long long)index);
         if (rc) return rc;
@@ -435,5 +455,5 @@ int ivl_st_put_node(struct ivl_state *st, unsigned level, uint64_t index,
     uint8_t k[9];
     if (level == 0) return 0; /* derived from the leaf, see ivl_st_node() */
     node_key(level, index, k);
-    return ivl_st_put(st, IVL_DB_NODES, k, sizeof k, h, IVL_HASHLEN);
+    return ivl_st_append(st, IVL_DB_NODES, k, sizeof k, h, IVL_HASHLEN);
 }

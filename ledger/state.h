@@ -15,18 +15,19 @@
 
 /* Named databases of the environment. */
 enum ivl_dbi {
-    IVL_DB_META,        /* "head", "origin", "genesis": log-wide facts */
-    IVL_DB_LEAVES,      /* seq (u64 BE) -> leaf bytes */
-    IVL_DB_NODES,       /* level (u8) || index (u64 BE) -> hash of a complete subtree (level
-                           >= 1; a level-0 node is the hash of the leaf, not stored) */
-    IVL_DB_CPS,         /* size (u64 BE) -> log key's signature of the checkpoint of that size */
-    IVL_DB_IDS,         /* entry id (16) -> seq (u64 BE) || type (u8) */
-    IVL_DB_PARTIES,     /* USCC (18) -> party record */
-    IVL_DB_PUBKEYS,     /* public key (32) -> USCC (18), every key ever registered */
-    IVL_DB_BUDGETS,     /* budget id -> budget record */
-    IVL_DB_CAPS,        /* budget id || 0x00 || "g:" group | "s:" USCC -> net issued (u64 BE) */
-    IVL_DB_VOUCHERS,    /* voucher id (16) -> voucher record */
-    IVL_DB_HOLDINGS,    /* USCC (18) || voucher id (16) -> "" */
+    IVL_DB_META,     /* "head", "origin", "genesis": log-wide facts */
+    IVL_DB_LEAVES,   /* seq (u64 BE) -> leaf bytes */
+    IVL_DB_NODES,    /* end (u64 BE, (index+1) << level) || level (u8) -> hash of a complete subtree
+                        (level
+                        >= 1; a level-0 node is the hash of the leaf, not stored) */
+    IVL_DB_CPS,      /* size (u64 BE) -> log key's signature of the checkpoint of that size */
+    IVL_DB_IDS,      /* entry id (16) -> seq (u64 BE) || type (u8) */
+    IVL_DB_PARTIES,  /* USCC (18) -> party record */
+    IVL_DB_PUBKEYS,  /* public key (32) -> USCC (18), every key ever registered */
+    IVL_DB_BUDGETS,  /* budget id -> budget record */
+    IVL_DB_CAPS,     /* budget id || 0x00 || "g:" group | "s:" USCC -> net issued (u64 BE) */
+    IVL_DB_VOUCHERS, /* voucher id (16) -> voucher record */
+    IVL_DB_HOLDINGS, /* USCC (18) || voucher id (16) -> "" */
     IVL_DB_REDEMPTIONS, /* redemption id (16) -> redemption record */
     IVL_DB_CONTRACTS,   /* contract hash (32) -> contract record */
     IVL_DB_CLAIMS,      /* claim id (16) -> claim record */
@@ -102,7 +103,7 @@ struct ivl_claim_rec {
     uint64_t amount;
     uint8_t invoice[IVL_HASHLEN];
     uint8_t status;
-    char note[IVL_MAX_REASON + 1];   /* reject / clawback reason */
+    char note[IVL_MAX_REASON + 1]; /* reject / clawback reason */
     char bank_ref[IVL_MAX_REF + 1];
     uint64_t seq;
     int64_t claimed_at, decided_at, paid_at;
@@ -122,6 +123,9 @@ struct ivl_state {
 int ivl_st_get(struct ivl_state *st, int db, const void *k, size_t kl, MDB_val *v);
 int ivl_st_put(struct ivl_state *st, int db, const void *k, size_t kl, const void *v, size_t vl);
 int ivl_st_del(struct ivl_state *st, int db, const void *k, size_t kl);
+/* Puts a record whose key sorts after every key in the table (MDB_APPEND:
+ * pages fill completely); IVL_E_CORRUPT if a later key is already there. */
+int ivl_st_append(struct ivl_state *st, int db, const void *k, size_t kl, const void *v, size_t vl);
 /* Maps an LMDB return code to an ivl error with `what` in the detail. */
 int ivl_st_mdb_err(int rc, const char *what);
 
@@ -136,10 +140,12 @@ int ivl_st_budget(struct ivl_state *st, const char *id, struct ivl_budget_rec *b
 int ivl_st_put_budget(struct ivl_state *st, const struct ivl_budget_rec *b);
 int ivl_st_voucher(struct ivl_state *st, const uint8_t id[IVL_ID_LEN], struct ivl_voucher_rec *v);
 int ivl_st_put_voucher(struct ivl_state *st, const struct ivl_voucher_rec *v);
-int ivl_st_redemption(struct ivl_state *st, const uint8_t id[IVL_ID_LEN], struct ivl_redemption_rec *r);
+int ivl_st_redemption(struct ivl_state *st, const uint8_t id[IVL_ID_LEN],
+                      struct ivl_redemption_rec *r);
 int ivl_st_put_redemption(struct ivl_state *st, const struct ivl_redemption_rec *r);
 int ivl_st_contract(struct ivl_state *st, const uint8_t h[IVL_HASHLEN], struct ivl_contract_rec *c);
-int ivl_st_put_contract(struct ivl_state *st, const uint8_t h[IVL_HASHLEN], const struct ivl_contract_rec *c);
+int ivl_st_put_contract(struct ivl_state *st, const uint8_t h[IVL_HASHLEN],
+                        const struct ivl_contract_rec *c);
 int ivl_st_claim(struct ivl_state *st, const uint8_t id[IVL_ID_LEN], struct ivl_claim_rec *c);
 int ivl_st_put_claim(struct ivl_state *st, const struct ivl_claim_rec *c);
 int ivl_st_cap(struct ivl_state *st, const char *budget, const char *holder_key, uint64_t *net);
@@ -150,7 +156,8 @@ int ivl_st_put_id(struct ivl_state *st, const uint8_t id[IVL_ID_LEN], uint64_t s
 /* Merkle nodes: (level, index) -> hash of the complete subtree; level 0 is
  * computed from the stored leaf. */
 int ivl_st_node(struct ivl_state *st, unsigned level, uint64_t index, uint8_t out[IVL_HASHLEN]);
-int ivl_st_put_node(struct ivl_state *st, unsigned level, uint64_t index, const uint8_t h[IVL_HASHLEN]);
+int ivl_st_put_node(struct ivl_state *st, unsigned level, uint64_t index,
+                    const uint8_t h[IVL_HASHLEN]);
 /* Decoders of record bytes, for iteration by callers. */
 int ivl_rec_party(const MDB_val *v, struct ivl_party_rec *p);
 int ivl_rec_budget(const MDB_val *v, struct ivl_budget_rec *b);
