@@ -119,8 +119,8 @@ enum ivl_exit {
       N_("expiry list does not match the ledger"))                                                 \
     X(IVL_E_ATTEST_MISMATCH, "attest_mismatch", IVL_EXIT_RULE,                                     \
       N_("attested size or root is not the ledger's"))                                             \
-    X(IVL_E_REASON, "reason_required", IVL_EXIT_RULE, N_("a reason is required"))              \
-    /* internal: the LMDB map is full; the ledger grows it and retries */                         \
+    X(IVL_E_REASON, "reason_required", IVL_EXIT_RULE, N_("a reason is required"))                  \
+    /* internal: the LMDB map is full; the ledger grows it and retries */                          \
     X(IVL_E_MAP_FULL, "map_full", IVL_EXIT_IO, N_("the database map is full"))
 
 enum ivl_err {

@@ -14,7 +14,7 @@
 #include <libintl.h>
 
 #define IVL_TEXTDOMAIN "ivl"
-#define _(s) dgettext(IVL_TEXTDOMAIN, s)
-#define N_(s) s
+#define _(s)           dgettext(IVL_TEXTDOMAIN, s)
+#define N_(s)          s
 
 #endif

@@ -34,9 +34,10 @@ void ivl_ledger_progress(struct ivl_ledger *l, uint64_t done, uint64_t total);
 #define IVL_PROGRESS_EVERY 4096 /* entries between reports */
 
 /* Append flags. */
-#define IVL_APPEND_DRY_RUN    1u /* check everything, then abort: nothing is written */
-#define IVL_APPEND_CLAMP_TIME 2u /* `now` earlier than the last append becomes that time
-                                    (a wall clock that stepped back); else IVL_E_TIME */
+#define IVL_APPEND_DRY_RUN 1u /* check everything, then abort: nothing is written */
+#define IVL_APPEND_CLAMP_TIME                                                                      \
+    2u                              /* `now` earlier than the last append becomes that time        \
+                                       (a wall clock that stepped back); else IVL_E_TIME */
 #define IVL_APPEND_NO_CHECKPOINT 4u /* replay: do not sign a checkpoint */
 
 struct ivl_appended {
@@ -116,9 +117,9 @@ int ivl_ledger_put_checkpoint_sig(struct ivl_state *st, uint64_t size, const uin
 /* ---- verification (verify.c) ---- */
 
 struct ivl_verify_opts {
-    unsigned jobs;          /* signature-checking threads; 0 = number of cores */
-    const char *tmpdir;     /* where the replay environment is made (and removed) */
-    int have_from;          /* incremental: the log must extend this checkpoint */
+    unsigned jobs;      /* signature-checking threads; 0 = number of cores */
+    const char *tmpdir; /* where the replay environment is made (and removed) */
+    int have_from;      /* incremental: the log must extend this checkpoint */
     uint64_t from_size;
     uint8_t from_root[IVL_HASHLEN];
 };

@@ -20,7 +20,7 @@
 
 /* The last second that prints as RFC 3339 in China Standard Time:
  * 9999-12-31T23:59:59+08:00. Times are 0..IVL_TIME_MAX. */
-#define IVL_TIME_MAX 253402271999LL
+#define IVL_TIME_MAX   253402271999LL
 #define IVL_AMOUNT_MAX 100000000000ULL /* 1,000,000,000.00 CNY in fen */
 #define IVL_CST_OFFSET 28800           /* UTC+8 in seconds */
 
