@@ -125,6 +125,7 @@ struct gather {
     struct cli *c;
     struct ivl_state *st;
     struct report *r;
+    struct ivl_head head; /* checked against its signed checkpoint */
     struct vmap vm;
     size_t cap_months, cap_open;
     int failed; /* out of memory while counting a flow */
@@ -269,7 +270,7 @@ static int walk_log(struct gather *g)
     if (!(g->vm.s = calloc(n, sizeof *g->vm.s))) return oom();
     for (uint64_t seq = 0; seq < g->r->size; seq++) {
         struct ivl_entry e;
-        int rc = ivl_ledger_entry(g->st, seq, &e);
+        int rc = ivl_ledger_entry_checked(g->st, &g->head, seq, &e);
         if (rc) return rc;
         rc = walk_entry(g, &e);
         ivl_entry_free(&e);
@@ -492,6 +493,7 @@ static int gather(struct cli *c, struct ivl_state *st, struct report *r)
     struct ivl_head h;
     int rc = ivl_ledger_check_head(st, &h);
     if (rc) return rc;
+    g.head = h;
     r->size = h.size;
     memcpy(r->root, h.root, IVL_HASHLEN);
     snprintf(r->origin, sizeof r->origin, "%s", st->origin);

@@ -374,8 +374,8 @@ int main(int argc, char **argv)
     const char *now = getenv("IVL_NOW");
     if (now && *now) {
         if (ivl_time_parse(now, &c.now))
-            return cli_error(&c,
-                             ivl_fail(IVL_E_DATE, _("IVL_NOW '%s' is not an RFC 3339 time"), now));
+            return cli_error(
+                &c, ivl_fail(IVL_E_DATE, _("IVL_NOW '%s': %s"), now, ivl_err_detail(IVL_E_DATE)));
     } else {
         c.now = (int64_t)time(NULL);
         c.time_flags = IVL_APPEND_CLAMP_TIME;

@@ -257,7 +257,10 @@ void cli_entry_summary(struct ivl_state *st, const struct ivl_entry *e, char *ou
         uint64_t sum = 0;
         for (uint32_t i = 0; i < e->u.expire.n; i++)
             sum += e->u.expire.list[i].amount;
-        snprintf(out, n, _("%u vouchers, %s released"), e->u.expire.n, cli_amt(sum, a1));
+        snprintf(out, n,
+                 dngettext(IVL_TEXTDOMAIN, "%u voucher, %s released", "%u vouchers, %s released",
+                           e->u.expire.n),
+                 e->u.expire.n, cli_amt(sum, a1));
         break;
     }
     case IVL_T_ATTEST:

@@ -612,10 +612,19 @@ int ivl_ledger_entry_checked(struct ivl_state *st, const struct ivl_head *h, uin
     int rc = ivl_merkle_inclusion_proof(st, node_get, seq, h->size, proof, &n);
     if (!rc)
         rc = ivl_merkle_verify_inclusion(seq, h->size, lh, (const uint8_t(*)[32])proof, n, h->root);
-    if (rc)
+    if (rc) {
+        /* The first hash of the path is the neighbour's leaf hash, taken from
+         * its stored leaf: a damaged neighbour fails this proof too. */
+        uint64_t nb = seq ^ 1;
+        if (nb < h->size)
+            return ivl_fail(IVL_E_CORRUPT,
+                            _("entry %llu or its neighbour %llu is not what the signed log holds "
+                              "(damaged or altered); run 'ivl verify'"),
+                            (unsigned long long)seq, (unsigned long long)nb);
         return ivl_fail(IVL_E_CORRUPT,
-                        _("entry %llu is not the one the signed log holds (damaged or "
-                          "altered); run 'ivl verify'"),
+                        _("entry %llu is not the one the signed log holds (damaged or altered); "
+                          "run 'ivl verify'"),
                         (unsigned long long)seq);
+    }
     return ivl_ledger_entry(st, seq, e);
 }

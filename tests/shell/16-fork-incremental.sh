@@ -75,6 +75,24 @@ PY
     mdb_load -s budgets -f budgets.dump T 2>/dev/null || fail "mdb_load"
     assert_exit 3 "$IVL" -L T verify
     assert_exit 3 "$IVL" -L T verify --from kept.cp
+
+    # damage one stored entry: what reads the log refuses it instead of using it
+    rm -rf T && cp -a L T
+    mdb_dump -s leaves T >leaves.dump
+    /usr/bin/python3 - leaves.dump <<'PY'
+import sys
+p = sys.argv[1]
+lines = open(p).read().split("\n")
+i = lines.index("HEADER=END") + 2 * 8 + 2  # the value of entry 8 (an issue)
+v = lines[i]
+lines[i] = v[:-1] + ("0" if v[-1] != "0" else "1")  # last byte of its signature
+open(p, "w").write("\n".join(lines))
+PY
+    mdb_load -s leaves -f leaves.dump T 2>/dev/null || fail "mdb_load leaves"
+    for cmd in "log" "export --out x.jsonl" "report" "report --format csv" "report --flags" "show 8"; do
+        # shellcheck disable=SC2086
+        assert_exit 3 "$IVL" -L T $cmd
+    done
 else
     echo "SKIP tampering part: lmdb-utils not installed"
 fi
