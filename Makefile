@@ -21,7 +21,10 @@ WARN     += -Wno-format-truncation
 endif
 OPT      ?= -O2 -g
 CFLAGS   += $(CSTD) $(WARN) $(OPT) -Iledger -Ikeys -Icli $(shell pkg-config --cflags $(PKGS))
-LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lpthread
+# Our libraries are linked statically (Debian's -dev packages ship the .a
+# files): every command is a short process, and the dynamic loader's work was
+# a third of a proof command's time (docs/PERFORMANCE.md).
+LDLIBS   += -Wl,-Bstatic $(shell pkg-config --libs-only-l $(PKGS)) -Wl,-Bdynamic -lpthread
 TESTLIBS := $(shell pkg-config --libs cmocka)
 VERSION  := 0.1.0
 CFLAGS   += -DIVL_VERSION=\"$(VERSION)\"

@@ -10,7 +10,7 @@
 # and of batch issuance, see docs/PERFORMANCE.md).
 
 BENCH_ENTRIES ?= 100000
-BENCH_DIR     ?= $(BUILD)/bench
+BENCH_DIR     ?= $(BUILD)/bench-run
 BENCH_ARGS    ?=
 BENCH_PY      ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)
 BENCH_TOOLS   := $(BUILD)/bench/bench_gen $(BUILD)/bench/bench_raw
