@@ -194,6 +194,24 @@ int ivl_sigbatch_add(struct ivl_sigbatch *b, const char *origin, const struct iv
     return 0;
 }
 
+int ivl_sigbatch_add_raw(struct ivl_sigbatch *b, uint64_t seq, const uint8_t *msg, size_t len,
+                         const uint8_t sig[IVL_SIG_LEN], const uint8_t pub[IVL_PUB_LEN])
+{
+    struct buffer *bf = &b->buf[b->cur];
+    if (bf->n == BATCH) {
+        TRY(submit(b));
+        bf = &b->buf[b->cur];
+    }
+    struct sig_task *t = &bf->t[bf->n++];
+    t->seq = seq;
+    memcpy(t->sig, sig, IVL_SIG_LEN);
+    memcpy(t->pub, pub, IVL_PUB_LEN);
+    t->msg_off = bf->arena.len;
+    ivl_buf_put(&bf->arena, msg, len);
+    t->msg_len = len;
+    return bf->arena.oom ? ivl_fail(IVL_E_NOMEM, _("out of memory")) : 0;
+}
+
 int ivl_sigbatch_new(unsigned jobs, struct ivl_sigbatch **out)
 {
     struct ivl_sigbatch_ext *x = calloc(1, sizeof *x);

@@ -22,6 +22,10 @@ void ivl_sigbatch_free(struct ivl_sigbatch *b);
  * IVL_E_BAD_SIG (naming the lowest failing entry) from a checked batch. */
 int ivl_sigbatch_add(struct ivl_sigbatch *b, const char *origin, const struct ivl_entry *e,
                      const struct ivl_signers *who, const uint8_t *leaf, size_t len);
+/* Queues one signature of `msg` (copied) by `pub`; `seq` names it in errors
+ * (an entry, or the size of a checkpoint). */
+int ivl_sigbatch_add_raw(struct ivl_sigbatch *b, uint64_t seq, const uint8_t *msg, size_t len,
+                         const uint8_t sig[IVL_SIG_LEN], const uint8_t pub[IVL_PUB_LEN]);
 /* Checks everything queued. IVL_E_BAD_SIG naming the lowest failing entry. */
 int ivl_sigbatch_flush(struct ivl_sigbatch *b);
 /* The lowest failing entry seen, or UINT64_MAX. */
