@@ -12,6 +12,7 @@
  */
 #include "fileio.h"
 #include "parse.h"
+#include "progress.h"
 #include "report_model.h"
 
 #include <limits.h>
@@ -272,6 +273,7 @@ static int walk_log(struct gather *g)
         struct ivl_entry e;
         int rc = ivl_ledger_entry_checked(g->st, &g->head, seq, &e);
         if (rc) return rc;
+        if (seq % 1024 == 0) cli_progress(seq, g->r->size);
         rc = walk_entry(g, &e);
         ivl_entry_free(&e);
         if (rc) return rc;
@@ -504,7 +506,11 @@ static int gather(struct cli *c, struct ivl_state *st, struct report *r)
         if (rc == IVL_E_NOT_FOUND) return ivl_fail(IVL_E_NOT_FOUND, _("no budget %s"), r->budget);
         if (rc) return rc;
     }
-    if (!rc) rc = walk_log(&g);
+    if (!rc) {
+        cli_progress_begin(c, CLI_PHASE_READ);
+        rc = walk_log(&g);
+        cli_progress_end(c);
+    }
     if (!rc && g.failed) rc = oom();
     if (!rc) rc = fill_months(r);
     if (!rc) rc = load_parties(&g);

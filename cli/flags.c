@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "i18n.h"
 #include "parse.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -1254,9 +1255,11 @@ int cli_report_flags(struct cli *c, const struct cli_report_opts *o)
     }
     if (!rc) rc = load_parties(&w);
     w.size = h.size;
+    if (!rc) cli_progress_begin(c, CLI_PHASE_READ);
     for (uint64_t s = 0; !rc && s < h.size; s++) {
         struct ivl_entry e;
         if ((rc = ivl_ledger_entry_checked(&w.st, &h, s, &e))) break;
+        if (s % 1024 == 0) cli_progress(s, h.size);
         if (e.appended_at > w.to) {
             ivl_entry_free(&e);
             break;
@@ -1264,6 +1267,7 @@ int cli_report_flags(struct cli *c, const struct cli_report_opts *o)
         rc = take(&w, &e);
         ivl_entry_free(&e);
     }
+    cli_progress_end(c);
     /* "Now" for what is still open: the end of the window, else the later of
      * the clock and the last entry. */
     w.report_time = w.to != INT64_MAX ? w.to : (c->now > h.last_time ? c->now : h.last_time);

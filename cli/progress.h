@@ -16,7 +16,13 @@ struct cli;
 #define CLI_PROGRESS_MIN 4096
 
 /* What is being done (the word shown, translated). */
-enum cli_phase { CLI_PHASE_VERIFY, CLI_PHASE_IMPORT, CLI_PHASE_SIGN, CLI_PHASE_APPEND };
+enum cli_phase {
+    CLI_PHASE_VERIFY,
+    CLI_PHASE_IMPORT,
+    CLI_PHASE_SIGN,
+    CLI_PHASE_APPEND,
+    CLI_PHASE_READ /* reports reading the log */
+};
 
 /* Starts a phase and hooks the callback to the open ledger c->l, if any.
  * Does nothing with --json or when stderr is not a terminal. */
