@@ -74,9 +74,15 @@ int cli_key_party(struct cli *c, const struct ivl_seckey *k, int role, struct iv
 /* Signs e's body as signature slot `slot` by party `uscc` with key k. */
 int cli_sign(const char *origin, struct ivl_entry *e, unsigned slot, const char *uscc,
              const struct ivl_seckey *k);
-/* Signs n entries as slot 0 by `uscc`, on all cores. */
-int cli_sign_many(const char *origin, struct ivl_entry *es, size_t n, const char *uscc,
-                  const struct ivl_seckey *k);
+/* Signs n entries as slot 0 by `uscc` on all cores, in chunks, while the
+ * caller appends them: hook cli_signer_ready into the ledger with
+ * ivl_ledger_set_ready(), then cli_signer_finish() (joins; the signing error,
+ * if any). The key and entries must outlive the signer. */
+struct cli_signer;
+int cli_signer_start(struct cli_signer **s, const char *origin, struct ivl_entry *es, size_t n,
+                     const char *uscc, const struct ivl_seckey *k);
+int cli_signer_ready(void *ctx, size_t index);
+int cli_signer_finish(struct cli_signer *s);
 /* Fills id and signing time of a new entry. */
 void cli_new_entry(struct cli *c, struct ivl_entry *e, int type);
 /* Signs with the authority (or finance/auditor...) key and appends one

@@ -111,18 +111,26 @@ static int party_fields(struct ivl_party *p, const char *role, const char *uscc,
  * is appended; dry runs without the items found so far then find every other
  * refused item, so that each is reported with its line. */
 int cli_append_batch(struct cli *c, struct ivl_entry *es, size_t n, const unsigned *lines,
-                     const char *file, const uint8_t *own);
+                     const char *file, const uint8_t *own, struct cli_signer *signer);
 
 int cli_append_batch(struct cli *c, struct ivl_entry *es, size_t n, const unsigned *lines,
-                     const char *file, const uint8_t *own)
+                     const char *file, const uint8_t *own, struct cli_signer *signer)
 {
     struct ivl_appended *out = calloc(n ? n : 1, sizeof *out);
     size_t failed = 0;
     int rc = out ? cli_open(c) : ivl_fail(IVL_E_NOMEM, _("out of memory"));
     if (!rc) {
+        /* The entries are signed on the other cores while they are appended. */
+        if (signer) ivl_ledger_set_ready(c->l, cli_signer_ready, signer);
         cli_progress_begin(c, CLI_PHASE_APPEND);
         rc = ivl_ledger_append_own(c->l, es, n, c->now, c->time_flags, own, out, &failed);
         cli_progress_end(c);
+        ivl_ledger_set_ready(c->l, NULL, NULL);
+    }
+    int src = cli_signer_finish(signer); /* every entry is signed (or failed) from here on */
+    if (src) {
+        free(out);
+        return cli_error(c, src);
     }
     if (!rc) {
         rc = cli_print_appended(c, es, n, out);
@@ -241,18 +249,17 @@ static int party_batch(struct cli *c, const char *path, const char *keyp)
     if (!rc) rc = cli_load_key(c, keyp, &k);
     if (!rc) rc = cli_key_party(c, k, IVL_ROLE_AUTHORITY, &auth);
     uint8_t own[IVL_PUB_LEN];
+    struct cli_signer *signer = NULL;
     if (!rc && !(rc = ivl_ledger_begin(c->l, &st))) {
-        cli_progress_begin(c, CLI_PHASE_SIGN);
-        rc = cli_sign_many(st.origin, es, n, auth.p.uscc, k);
-        cli_progress_end(c);
+        rc = cli_signer_start(&signer, st.origin, es, n, auth.p.uscc, k);
         memcpy(own, ivl_key_public(k), IVL_PUB_LEN);
         ivl_ledger_end(&st);
     }
-    ivl_key_free(k);
     if (!rc)
-        rc = cli_append_batch(c, es, n, lines, path, own);
+        rc = cli_append_batch(c, es, n, lines, path, own, signer);
     else
         rc = cli_error(c, rc);
+    ivl_key_free(k); /* after the signer has finished */
     free(es);
     free(lines);
     return rc;

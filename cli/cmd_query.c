@@ -520,12 +520,23 @@ int cmd_log(struct cli *c, int argc, char **argv)
     return 0;
 }
 
+/* Counts the records of a table by walking it: LMDB's own entry counter is
+ * not covered by any check, so a damaged file could make it say anything. */
 static size_t count(struct ivl_state *st, int db, int *rc)
 {
-    MDB_stat s;
-    int r = mdb_stat(st->txn, st->dbi[db], &s);
+    MDB_cursor *cur;
+    MDB_val k, v;
+    size_t n = 0;
+    int r = mdb_cursor_open(st->txn, st->dbi[db], &cur);
+    if (!r) {
+        for (r = mdb_cursor_get(cur, &k, &v, MDB_FIRST); r == 0;
+             r = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+            n++;
+        mdb_cursor_close(cur);
+        if (r == MDB_NOTFOUND) r = 0;
+    }
     if (r && !*rc) *rc = ivl_st_mdb_err(r, ivl_db_names[db]);
-    return r ? 0 : s.ms_entries;
+    return n;
 }
 
 int cmd_status(struct cli *c, int argc, char **argv)

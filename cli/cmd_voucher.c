@@ -18,7 +18,7 @@
 #define MAX_DOC_FILE ((size_t)1 << 32)
 
 int cli_append_batch(struct cli *c, struct ivl_entry *es, size_t n, const unsigned *lines,
-                     const char *file, const uint8_t *own);
+                     const char *file, const uint8_t *own, struct cli_signer *signer);
 int cli_read_csv(struct cli *c, const char *path, const char *const *cols, int ncols,
                  struct ivl_csv **csv, int *idx);
 
@@ -88,6 +88,7 @@ static int issue_batch(struct cli *c, const char *budget, const char *path, cons
     struct ivl_csv *csv;
     struct ivl_seckey *k = NULL;
     struct ivl_party_rec auth;
+    struct cli_signer *signer = NULL;
     struct ivl_state st;
     struct ivl_budget_rec br;
     if ((rc = cli_open(c)) || (rc = ivl_ledger_begin(c->l, &st))) return cli_error(c, rc);
@@ -116,23 +117,24 @@ static int issue_batch(struct cli *c, const char *budget, const char *path, cons
                 nbad++;
             }
         }
-        if (!rc && !nbad) {
-            cli_progress_begin(c, CLI_PHASE_SIGN);
-            rc = cli_sign_many(st.origin, es, n, auth.p.uscc, k);
-            cli_progress_end(c);
-        }
+        if (!rc && !nbad) rc = cli_signer_start(&signer, st.origin, es, n, auth.p.uscc, k);
         ivl_ledger_end(&st);
     }
     uint8_t own[IVL_PUB_LEN];
     if (k) memcpy(own, ivl_key_public(k), IVL_PUB_LEN);
     ivl_csv_free(csv);
-    ivl_key_free(k);
     if (!rc && nbad)
         rc = ivl_fail(IVL_E_CSV,
                       dngettext(IVL_TEXTDOMAIN, "%s: %d bad row; nothing was appended",
                                 "%s: %d bad rows; nothing was appended", (unsigned long)nbad),
                       path, nbad);
-    rc = rc ? cli_error(c, rc) : cli_append_batch(c, es, n, lines, path, own);
+    if (rc) {
+        cli_signer_finish(signer);
+        rc = cli_error(c, rc);
+    } else {
+        rc = cli_append_batch(c, es, n, lines, path, own, signer);
+    }
+    ivl_key_free(k); /* after the signer has finished */
     free(es);
     free(lines);
     return rc;

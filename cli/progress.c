@@ -24,8 +24,9 @@ static struct {
 } pg;
 
 static const char *const phase_names[] = {
-    [CLI_PHASE_VERIFY] = N_("verifying"),     [CLI_PHASE_IMPORT] = N_("importing"),
-    [CLI_PHASE_SIGN] = N_("signing"),         [CLI_PHASE_APPEND] = N_("appending"),
+    [CLI_PHASE_VERIFY] = N_("verifying"),
+    [CLI_PHASE_IMPORT] = N_("importing"),
+    [CLI_PHASE_APPEND] = N_("appending"),
     [CLI_PHASE_READ] = N_("reading the log"),
 };
 

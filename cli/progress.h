@@ -19,7 +19,6 @@ struct cli;
 enum cli_phase {
     CLI_PHASE_VERIFY,
     CLI_PHASE_IMPORT,
-    CLI_PHASE_SIGN,
     CLI_PHASE_APPEND,
     CLI_PHASE_READ /* reports reading the log */
 };

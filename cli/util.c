@@ -335,47 +335,92 @@ int cli_sign(const char *origin, struct ivl_entry *e, unsigned slot, const char 
     return rc;
 }
 
-struct sign_job {
-    const char *origin, *uscc;
+/* ---- signing while appending ---- */
+
+#define SIGN_CHUNK 256
+
+struct cli_signer {
+    char origin[IVL_MAX_ORIGIN + 1];
+    ivl_uscc uscc;
     struct ivl_entry *es;
-    size_t from, to;
+    size_t n, next; /* next chunk to claim */
     const struct ivl_seckey *k;
+    unsigned char *done; /* per chunk */
     int rc;
-    size_t *done, n; /* shared count of signed entries, for the progress line */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t th[64];
+    unsigned nth;
 };
 
-static void *sign_range(void *arg)
+static void *signer_main(void *arg)
 {
-    struct sign_job *j = arg;
-    for (size_t i = j->from; !j->rc && i < j->to; i++) {
-        j->rc = cli_sign(j->origin, &j->es[i], 0, j->uscc, j->k);
-        size_t d = __atomic_add_fetch(j->done, 1, __ATOMIC_RELAXED);
-        if (j->from == 0 && d % 256 == 0) cli_progress(d, j->n); /* the main thread draws */
+    struct cli_signer *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        size_t ch = s->next;
+        int stop = s->rc || ch * SIGN_CHUNK >= s->n;
+        if (!stop) s->next++;
+        pthread_mutex_unlock(&s->mu);
+        if (stop) break;
+        int rc = 0;
+        size_t end = (ch + 1) * SIGN_CHUNK < s->n ? (ch + 1) * SIGN_CHUNK : s->n;
+        for (size_t i = ch * SIGN_CHUNK; !rc && i < end; i++)
+            rc = cli_sign(s->origin, &s->es[i], 0, s->uscc, s->k);
+        pthread_mutex_lock(&s->mu);
+        if (rc && !s->rc) s->rc = rc;
+        s->done[ch] = 1;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
     }
     return NULL;
 }
 
-int cli_sign_many(const char *origin, struct ivl_entry *es, size_t n, const char *uscc,
-                  const struct ivl_seckey *k)
+int cli_signer_start(struct cli_signer **out, const char *origin, struct ivl_entry *es, size_t n,
+                     const char *uscc, const struct ivl_seckey *k)
 {
+    struct cli_signer *s = calloc(1, sizeof *s);
+    if (!s || !(s->done = calloc(n / SIGN_CHUNK + 1, 1))) {
+        free(s);
+        return ivl_fail(IVL_E_NOMEM, _("out of memory"));
+    }
+    snprintf(s->origin, sizeof s->origin, "%s", origin);
+    snprintf(s->uscc, sizeof s->uscc, "%s", uscc);
+    s->es = es;
+    s->n = n;
+    s->k = k;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t jobs = n < 256 ? 1 : (size_t)(cores > 1 ? (cores > 64 ? 64 : cores) : 1);
-    struct sign_job j[64];
-    pthread_t th[64];
-    int started[64] = {0}, rc = 0;
-    size_t per = (n + jobs - 1) / jobs, done = 0;
-    for (size_t i = 0; i < jobs; i++) {
-        j[i] = (struct sign_job){
-            origin, uscc,  es, i * per < n ? i * per : n, (i + 1) * per < n ? (i + 1) * per : n, k,
-            0,      &done, n};
-        if (i) started[i] = !pthread_create(&th[i], NULL, sign_range, &j[i]);
-        if (i && !started[i]) sign_range(&j[i]);
-    }
-    sign_range(&j[0]);
-    for (size_t i = 0; i < jobs; i++) {
-        if (started[i]) pthread_join(th[i], NULL);
-        if (!rc) rc = j[i].rc;
-    }
+    unsigned want = cores > 1 ? (cores > 64 ? 64 : (unsigned)cores) : 1;
+    for (unsigned i = 0; i < want; i++)
+        if (!pthread_create(&s->th[s->nth], NULL, signer_main, s)) s->nth++;
+    if (!s->nth) signer_main(s); /* no threads: sign everything now */
+    *out = s;
+    return 0;
+}
+
+int cli_signer_ready(void *ctx, size_t index)
+{
+    struct cli_signer *s = ctx;
+    pthread_mutex_lock(&s->mu);
+    while (!s->done[index / SIGN_CHUNK] && !s->rc)
+        pthread_cond_wait(&s->cv, &s->mu);
+    int rc = s->rc;
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+int cli_signer_finish(struct cli_signer *s)
+{
+    if (!s) return 0;
+    for (unsigned i = 0; i < s->nth; i++)
+        pthread_join(s->th[i], NULL);
+    int rc = s->rc;
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    free(s->done);
+    free(s);
     return rc;
 }
 

@@ -39,7 +39,15 @@ struct ivl_ledger {
     struct ivl_seckey *log_key; /* loaded on first append */
     ivl_progress_fn progress;   /* ivl_ledger_set_progress */
     void *progress_ctx;
+    ivl_ready_fn ready; /* ivl_ledger_set_ready */
+    void *ready_ctx;
 };
+
+void ivl_ledger_set_ready(struct ivl_ledger *l, ivl_ready_fn fn, void *ctx)
+{
+    l->ready = fn;
+    l->ready_ctx = ctx;
+}
 
 void ivl_ledger_set_progress(struct ivl_ledger *l, ivl_progress_fn fn, void *ctx)
 {
@@ -373,8 +381,10 @@ static int append_txn(struct ivl_ledger *l, struct ivl_entry *es, size_t n, int6
     struct ivl_sigbatch *sb = NULL;
     if (!rc && n > 1 && !own) rc = ivl_sigbatch_new(0, &sb);
     for (size_t i = 0; !rc && i < n; i++) {
+        /* Entries may still be being signed on other threads. */
+        if (l->ready) rc = l->ready(l->ready_ctx, i);
         /* With an own signer, the first entry's signature is verified for real. */
-        rc = append_one(&st, &h, &es[i], &out[i], sb, own && i ? own : NULL);
+        if (!rc) rc = append_one(&st, &h, &es[i], &out[i], sb, own && i ? own : NULL);
         if (rc && failed) *failed = i;
         if (!rc && n >= IVL_PROGRESS_EVERY && ((i + 1) % IVL_PROGRESS_EVERY == 0 || i + 1 == n))
             ivl_ledger_progress(l, i + 1, n);

@@ -29,6 +29,11 @@ const char *ivl_ledger_dir(const struct ivl_ledger *l);
  * thread every few thousand entries and once when all are done. NULL = none. */
 typedef void (*ivl_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 void ivl_ledger_set_progress(struct ivl_ledger *l, ivl_progress_fn fn, void *ctx);
+/* Called before an append uses entry `index` of the batch: returns once that
+ * entry is complete (signed on another thread, say), or an error that stops
+ * the append. NULL: entries are complete when ivl_ledger_append* is called. */
+typedef int (*ivl_ready_fn)(void *ctx, size_t index);
+void ivl_ledger_set_ready(struct ivl_ledger *l, ivl_ready_fn fn, void *ctx);
 /* Internal to ledger/: reports through the handle's callback, if any. */
 void ivl_ledger_progress(struct ivl_ledger *l, uint64_t done, uint64_t total);
 #define IVL_PROGRESS_EVERY 4096 /* entries between reports */
