@@ -520,8 +520,9 @@ int cmd_log(struct cli *c, int argc, char **argv)
     return 0;
 }
 
-/* Counts the records of a table by walking it: LMDB's own entry counter is
- * not covered by any check, so a damaged file could make it say anything. */
+/* Counts the records of a table by walking it and decoding each one (its key
+ * must be the record's own): LMDB's entry counter and page links are covered
+ * by no check, so a damaged file could otherwise make the count say anything. */
 static size_t count(struct ivl_state *st, int db, int *rc)
 {
     MDB_cursor *cur;
@@ -530,12 +531,51 @@ static size_t count(struct ivl_state *st, int db, int *rc)
     int r = mdb_cursor_open(st->txn, st->dbi[db], &cur);
     if (!r) {
         for (r = mdb_cursor_get(cur, &k, &v, MDB_FIRST); r == 0;
-             r = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+             r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            int bad = 0;
+            union {
+                struct ivl_party_rec p;
+                struct ivl_budget_rec b;
+                struct ivl_voucher_rec v;
+                struct ivl_redemption_rec r;
+                struct ivl_claim_rec c;
+            } x;
+            switch (db) {
+            case IVL_DB_PARTIES:
+                bad = ivl_rec_party(&v, &x.p) || k.mv_size != IVL_USCC_LEN ||
+                      memcmp(k.mv_data, x.p.p.uscc, IVL_USCC_LEN);
+                break;
+            case IVL_DB_BUDGETS:
+                bad = ivl_rec_budget(&v, &x.b) || k.mv_size != strlen(x.b.b.budget) ||
+                      memcmp(k.mv_data, x.b.b.budget, k.mv_size);
+                break;
+            case IVL_DB_VOUCHERS:
+                bad = ivl_rec_voucher(&v, &x.v) || k.mv_size != IVL_ID_LEN ||
+                      memcmp(k.mv_data, x.v.id, IVL_ID_LEN);
+                break;
+            case IVL_DB_REDEMPTIONS:
+                bad = ivl_rec_redemption(&v, &x.r) || k.mv_size != IVL_ID_LEN ||
+                      memcmp(k.mv_data, x.r.id, IVL_ID_LEN);
+                break;
+            case IVL_DB_CLAIMS:
+                bad = ivl_rec_claim(&v, &x.c) || k.mv_size != IVL_ID_LEN ||
+                      memcmp(k.mv_data, x.c.id, IVL_ID_LEN);
+                break;
+            }
+            if (bad) {
+                r = -1;
+                break;
+            }
             n++;
+        }
         mdb_cursor_close(cur);
         if (r == MDB_NOTFOUND) r = 0;
     }
-    if (r && !*rc) *rc = ivl_st_mdb_err(r, ivl_db_names[db]);
+    if (r == -1 && !*rc)
+        *rc = ivl_fail(IVL_E_CORRUPT, _("table '%s' holds a damaged record; run 'ivl verify'"),
+                       ivl_db_names[db]);
+    else if (r && !*rc)
+        *rc = ivl_st_mdb_err(r, ivl_db_names[db]);
     return n;
 }
 

@@ -229,8 +229,15 @@ static int begin(struct ivl_ledger *l, unsigned flags, struct ivl_state *st)
     if (rc == 0 && v.mv_size <= IVL_MAX_ORIGIN) {
         memcpy(st->origin, v.mv_data, v.mv_size);
         st->origin[v.mv_size] = 0;
-    } else if (rc && rc != IVL_E_NOT_FOUND) {
+    }
+    /* The origin names the log in every checkpoint: a damaged one is corruption. */
+    if (rc == 0 && (v.mv_size > IVL_MAX_ORIGIN || strlen(st->origin) != v.mv_size ||
+                    !ivl_note_name_valid(st->origin)))
+        rc = ivl_fail(IVL_E_CORRUPT, _("the ledger's origin record is damaged; run 'ivl verify' on "
+                                       "a replica or restore a backup"));
+    if (rc && rc != IVL_E_NOT_FOUND) {
         mdb_txn_abort(st->txn);
+        st->txn = NULL;
         return rc;
     }
     return 0;
