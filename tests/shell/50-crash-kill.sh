@@ -13,34 +13,9 @@
 # then pwrite of the meta page through an O_DSYNC descriptor (no msync: the
 # map is read-only); `strace -f ivl issue ...` shows it.
 set -eu
-: "${IVL:?set IVL to the ivl binary}"
-TESTS=${TESTS:-$(cd "$(dirname "$0")/.." && pwd)}
-PY=/usr/bin/python3
-W=$PWD
-L=$W/led
-export IVL_NOW=2026-03-01T09:00:00+08:00
-unset IVL_PASSPHRASE IVL_PASSPHRASE_FILE IVL_LEDGER LD_PRELOAD
-
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-ivl() { "$IVL" -L "$L" "$@"; }
-state() { ivl --json status | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["size"], d["root"])'; }
-
-# The shim: $FAILIO if the Makefile built it, else compile it here.
-SHIM=${FAILIO:-}
-if [ -z "$SHIM" ] || [ ! -f "$SHIM" ]; then
-    SHIM=$W/failio.so
-    cc -shared -fPIC -O2 -o "$SHIM" "$TESTS/faults/failio.c" -ldl || fail "cannot build the shim"
-fi
-
-SME=91140521MA00000018
-"$IVL" keygen auth --unencrypted >/dev/null
-"$IVL" keygen sme --unencrypted >/dev/null
-ivl init --origin crash.test/ivl --key auth.key --uscc 11140521MB12345677 --name 科技局 >/dev/null
-ivl party add --role sme --uscc "$SME" --name 企业 --pub sme.pub --key auth.key >/dev/null
-ivl budget open B --total 1000000000 --cap 1000000000 --ratio 50 --until 2026-12-31 --key auth.key >/dev/null
+. "${TESTS:-$(cd "$(dirname "$0")/.." && pwd)}/faults/lib.sh"
+need_shim
+small_ledger crash.test/ivl 1000000000
 NKEYS=100
 for i in $(seq 0 $((NKEYS - 1))); do "$IVL" keygen "k$i" --unencrypted >/dev/null; done
 

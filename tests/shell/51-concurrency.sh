@@ -13,33 +13,9 @@
 #    later writer, and neither does a writer killed holding the write lock
 #    while others wait for it.
 set -eu
-: "${IVL:?set IVL to the ivl binary}"
-TESTS=${TESTS:-$(cd "$(dirname "$0")/.." && pwd)}
-PY=/usr/bin/python3
-W=$PWD
-L=$W/led
-export IVL_NOW=2026-03-01T09:00:00+08:00
-unset IVL_PASSPHRASE IVL_PASSPHRASE_FILE IVL_LEDGER LD_PRELOAD
-
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-ivl() { "$IVL" -L "$L" "$@"; }
-state() { ivl --json status | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["size"], d["root"])'; }
-
-SHIM=${FAILIO:-}
-if [ -z "$SHIM" ] || [ ! -f "$SHIM" ]; then
-    SHIM=$W/failio.so
-    cc -shared -fPIC -O2 -o "$SHIM" "$TESTS/faults/failio.c" -ldl || fail "cannot build the shim"
-fi
-
-SME=91140521MA00000018
-"$IVL" keygen auth --unencrypted >/dev/null
-"$IVL" keygen sme --unencrypted >/dev/null
-ivl init --origin conc.test/ivl --key auth.key --uscc 11140521MB12345677 --name 科技局 >/dev/null
-ivl party add --role sme --uscc "$SME" --name 企业 --pub sme.pub --key auth.key >/dev/null
-ivl budget open B --total 1000000 --cap 1000000 --ratio 50 --until 2026-12-31 --key auth.key >/dev/null
+. "${TESTS:-$(cd "$(dirname "$0")/.." && pwd)}/faults/lib.sh"
+need_shim
+small_ledger conc.test/ivl 1000000
 base=$(state)
 base=${base%% *}
 

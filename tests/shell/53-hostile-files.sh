@@ -10,22 +10,8 @@
 # less than 300 MB of memory, append nothing and create no ledger.
 # The variants are made by tests/faults/hostile.py.
 set -eu
-: "${IVL:?set IVL to the ivl binary}"
-TESTS=${TESTS:-$(cd "$(dirname "$0")/.." && pwd)}
-PY=/usr/bin/python3
-W=$PWD
-L=$W/led
-export IVL_NOW=2026-03-01T09:00:00+08:00
+. "${TESTS:-$(cd "$(dirname "$0")/.." && pwd)}/faults/lib.sh"
 export TMPDIR=$W
-unset IVL_PASSPHRASE IVL_PASSPHRASE_FILE IVL_LEDGER LD_PRELOAD
-
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-ivl() { "$IVL" -L "$L" "$@"; }
-state() { ivl --json status | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["size"], d["root"])'; }
-
 SME=91140521MA00000018 PROV=12140000405000001F
 for k in auth sme prov; do "$IVL" keygen $k --unencrypted >/dev/null; done
 ivl init --origin hostile.test/ivl --key auth.key --uscc 11140521MB12345677 --name 科技局 >/dev/null

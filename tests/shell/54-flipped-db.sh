@@ -8,21 +8,9 @@
 # report is the original ledger, otherwise exit 3 or 4; never a signal, never
 # a hang (20 s). The trials run in tests/faults/flipdb.py.
 set -eu
-: "${IVL:?set IVL to the ivl binary}"
-TESTS=${TESTS:-$(cd "$(dirname "$0")/.." && pwd)}
-PY=/usr/bin/python3
-W=$PWD
-L=$W/led
-export IVL_NOW=2026-03-01T09:00:00+08:00
+. "${TESTS:-$(cd "$(dirname "$0")/.." && pwd)}/faults/lib.sh"
 export TMPDIR=$W
-unset IVL_PASSPHRASE IVL_PASSPHRASE_FILE IVL_LEDGER LD_PRELOAD
-
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-ivl() { "$IVL" -L "$L" "$@" || fail "ivl $*"; }
-
+ivl() { "$IVL" -L "$L" "$@" || fail "ivl $*"; } # here every setup step must succeed
 AUTH=11140521MB12345677 FIN=12140000405000001F AUD=11140521MB76543214
 S1=91140521MA00000018 S2=91140521MA0000002B P1=11140521MB11111111 P2=91140521MA0000003D
 for k in auth fin aud s1 s2 p1 p2; do "$IVL" keygen $k --unencrypted >/dev/null; done
