@@ -4,6 +4,9 @@
  *
  * Two buffers: the caller fills one while `jobs` workers check the other, so
  * the in-order work (rules, tree, state) and the signature checks overlap.
+ * Workers claim small chunks of the busy buffer from a shared counter, and a
+ * caller that has to wait for the busy buffer claims chunks too instead of
+ * sleeping: no core idles while one thread still has a long slice to finish.
  * A buffer holds the messages in one arena and copies of the signatures, so
  * the caller's leaf bytes need not outlive ivl_sigbatch_add(). Small batches
  * are checked on the caller's thread: threads cost more than a few checks.
@@ -13,6 +16,7 @@
 #include "i18n.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +31,7 @@
 #define BATCH        4096 /* signatures per buffer */
 #define MAX_JOBS     64
 #define INLINE_BELOW 64 /* a final batch smaller than this is checked inline */
+#define CHUNK        16 /* signatures claimed at a time */
 
 struct sig_task {
     uint64_t seq;
@@ -39,6 +44,7 @@ struct buffer {
     struct sig_task t[BATCH];
     size_t n;
     struct ivl_buf arena;
+    atomic_size_t next; /* the first task not yet claimed, while busy */
 };
 
 struct ivl_sigbatch {
@@ -47,6 +53,7 @@ struct ivl_sigbatch {
     int busy; /* a buffer is being checked by the workers */
     unsigned jobs;
     unsigned started; /* worker threads running */
+    int threads_up;   /* start_workers() has run */
     pthread_t th[MAX_JOBS];
     pthread_mutex_t mu;
     pthread_cond_t work, done;
@@ -70,8 +77,20 @@ static uint64_t check_slice(const struct buffer *bf, size_t from, size_t to)
 
 struct worker {
     struct ivl_sigbatch *b;
-    unsigned index;
 };
+
+/* Claims chunks of bf until none are left; returns the lowest failing entry. */
+static uint64_t drain(struct buffer *bf)
+{
+    uint64_t bad = UINT64_MAX;
+    for (;;) {
+        size_t from = atomic_fetch_add_explicit(&bf->next, CHUNK, memory_order_relaxed);
+        if (from >= bf->n) return bad;
+        size_t to = from + CHUNK < bf->n ? from + CHUNK : bf->n;
+        uint64_t x = check_slice(bf, from, to);
+        if (x < bad) bad = x;
+    }
+}
 
 static void *worker_main(void *arg)
 {
@@ -84,13 +103,9 @@ static void *worker_main(void *arg)
             pthread_cond_wait(&b->work, &b->mu);
         if (b->quit) break;
         seen = b->generation;
-        const struct buffer *bf = &b->buf[b->cur ^ 1];
-        size_t per = (bf->n + b->started - 1) / b->started;
-        size_t from = w->index * per, to = from + per;
-        if (from > bf->n) from = bf->n;
-        if (to > bf->n) to = bf->n;
+        struct buffer *bf = &b->buf[b->cur ^ 1];
         pthread_mutex_unlock(&b->mu);
-        uint64_t bad = check_slice(bf, from, to);
+        uint64_t bad = drain(bf);
         pthread_mutex_lock(&b->mu);
         if (bad < b->bad_seq) b->bad_seq = bad;
         if (--b->pending == 0) pthread_cond_signal(&b->done);
@@ -99,20 +114,27 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* jobs - 1 workers: the caller is the last checking thread. */
 static int start_workers(struct ivl_sigbatch *b, struct worker *ws)
 {
-    for (unsigned j = 0; j < b->jobs; j++) {
+    for (unsigned j = 0; j + 1 < b->jobs; j++) {
         ws[j].b = b;
-        ws[j].index = j;
         if (pthread_create(&b->th[j], NULL, worker_main, &ws[j])) break;
         b->started++;
     }
-    return b->started ? 0 : ivl_fail(IVL_E_NOMEM, _("cannot start signature-checking threads"));
+    return 0; /* with fewer workers (none: threads refused), the caller checks more */
 }
 
-/* Waits until the buffer being checked is done. Caller holds no lock. */
+/* Helps check the busy buffer, then waits until the workers are done with it.
+ * Caller holds no lock. */
 static void wait_busy(struct ivl_sigbatch *b)
 {
+    if (b->busy) {
+        uint64_t bad = drain(&b->buf[b->cur ^ 1]);
+        pthread_mutex_lock(&b->mu);
+        if (bad < b->bad_seq) b->bad_seq = bad;
+        pthread_mutex_unlock(&b->mu);
+    }
     pthread_mutex_lock(&b->mu);
     while (b->busy && b->pending)
         pthread_cond_wait(&b->done, &b->mu);
@@ -140,9 +162,13 @@ static int submit(struct ivl_sigbatch *b)
     if (bf->arena.oom) return ivl_fail(IVL_E_NOMEM, _("out of memory"));
     wait_busy(b);
     if (b->bad_seq != UINT64_MAX) return bad_sig(b);
-    if (!b->started) TRY(start_workers(b, ((struct ivl_sigbatch_ext *)b)->ws));
+    if (!b->threads_up) {
+        TRY(start_workers(b, ((struct ivl_sigbatch_ext *)b)->ws));
+        b->threads_up = 1;
+    }
     pthread_mutex_lock(&b->mu);
     b->cur ^= 1; /* workers read buf[cur ^ 1] */
+    atomic_store_explicit(&bf->next, 0, memory_order_relaxed);
     b->busy = 1;
     b->pending = b->started;
     b->generation++;
