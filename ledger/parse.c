@@ -265,11 +265,20 @@ static const char uscc_chars[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 static const unsigned uscc_weights[17] = {1,  3,  9,  27, 19, 26, 16, 17, 20,
                                           29, 25, 13, 8,  24, 10, 30, 28};
 
-/* Value 0..30 of a code character, or -1. */
+/* Value + 1 of each code character; 0 for every other byte. */
+static const unsigned char uscc_map[256] = {
+    ['0'] = 1,   ['1'] = 2,   ['2'] = 3,   ['3'] = 4,   ['4'] = 5,   ['5'] = 6,   ['6'] = 7,
+    ['7'] = 8,   ['8'] = 9,   ['9'] = 10,  ['A'] = 11,  ['B'] = 12,  ['C'] = 13,  ['D'] = 14,
+    ['E'] = 15,  ['F'] = 16,  ['G'] = 17,  ['H'] = 18,  ['J'] = 19,  ['K'] = 20,  ['L'] = 21,
+    ['M'] = 22,  ['N'] = 23,  ['P'] = 24,  ['Q'] = 25,  ['R'] = 26,  ['T'] = 27,  ['U'] = 28,
+    ['W'] = 29,  ['X'] = 30,  ['Y'] = 31,
+};
+
+/* Value 0..30 of a code character, or -1 (a table: every decoded record has
+ * USCCs, so this runs for every entry a verification replays). */
 static int uscc_value(char c)
 {
-    const char *p = c ? strchr(uscc_chars, c) : NULL;
-    return p ? (int)(p - uscc_chars) : -1;
+    return (int)uscc_map[(unsigned char)c] - 1;
 }
 
 /* Checks n characters of s against the charset, naming the first bad one. */
