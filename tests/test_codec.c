@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "entry.h"
 #include "err.h"
@@ -1467,10 +1468,38 @@ static void test_names(void **state)
     assert_memory_not_equal(id, id2, IVL_ID_LEN);
 }
 
+/* New ids are UUID version 7: the current Unix time in milliseconds first,
+ * and strictly increasing even within one millisecond (RFC 9562 §6.2). */
+static void test_id_v7(void **state)
+{
+    (void)state;
+    uint8_t prev[IVL_ID_LEN], id[IVL_ID_LEN];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t before = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    ivl_id_generate(prev);
+    for (int i = 0; i < 200000; i++) {
+        ivl_id_generate(id);
+        assert_true(memcmp(prev, id, IVL_ID_LEN) < 0);
+        assert_int_equal(id[6] >> 4, 7);      /* version */
+        assert_int_equal(id[8] >> 6, 2);      /* variant 10 */
+        memcpy(prev, id, IVL_ID_LEN);
+    }
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t after = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000, ms = 0;
+    for (int i = 0; i < 6; i++)
+        ms = ms << 8 | id[i];
+    assert_true(ms >= before && ms <= after + 1);
+    char s[37];
+    ivl_id_format(id, s);
+    assert_int_equal(s[14], '7');
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_every_type),
+        cmocka_unit_test(test_id_v7),
         cmocka_unit_test(test_round_trip_edges),
         cmocka_unit_test(test_known_bytes),
         cmocka_unit_test(test_truncation_every_byte),
