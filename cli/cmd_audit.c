@@ -44,6 +44,22 @@ static const char *tmpdir(void)
 
 /* ---- verify ---- */
 
+/* The auditor's cache directory: --cache DIR, else $XDG_CACHE_HOME/ivl, else
+ * ~/.cache/ivl; NULL (a temporary replay only) with --no-cache or no home. */
+static const char *cache_dir(const char *flag, int off, char *buf, size_t n)
+{
+    const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (off) return NULL;
+    if (flag) return flag;
+    if (x && *x == '/')
+        snprintf(buf, n, "%s/ivl", x);
+    else if (home && *home == '/')
+        snprintf(buf, n, "%s/.cache/ivl", home);
+    else
+        return NULL;
+    return buf;
+}
+
 static int read_from_checkpoint(struct cli *c, const char *path, struct ivl_verify_opts *o)
 {
     char *buf;
@@ -108,14 +124,20 @@ static int run_verify(struct cli *c, struct ivl_verify_opts *o, struct ivl_verif
 
 int cmd_verify(struct cli *c, int argc, char **argv)
 {
-    const char *from = NULL, *jobs = NULL, *pin = NULL;
-    struct cli_opt opts[] = {
-        {"--from", OPT_STR, &from}, {"--jobs", OPT_STR, &jobs}, {"--log-pub", OPT_STR, &pin}, {0}};
+    const char *from = NULL, *jobs = NULL, *pin = NULL, *cache = NULL, *nocache = NULL;
+    struct cli_opt opts[] = {{"--from", OPT_STR, &from},     {"--jobs", OPT_STR, &jobs},
+                             {"--log-pub", OPT_STR, &pin},   {"--cache", OPT_STR, &cache},
+                             {"--no-cache", OPT_FLAG, &nocache}, {0}};
     PARSE(opts, NULL, 0, NULL);
     struct ivl_verify_opts o = {0};
     struct ivl_verify_report rep;
+    char cbuf[PATH_MAX];
     uint64_t j = 0;
     int rc = 0;
+    if (cache && nocache)
+        return cli_error(c, ivl_fail(IVL_E_USAGE, _("--cache and --no-cache exclude each other")));
+    if (cache && !*cache) return cli_error(c, ivl_fail(IVL_E_USAGE, _("--cache needs a directory")));
+    o.cache_dir = cache_dir(cache, nocache != NULL, cbuf, sizeof cbuf);
     if (jobs && (rc = cli_u64(jobs, "--jobs", &j))) return cli_error(c, rc);
     if (jobs && (j < 1 || j > 64))
         return cli_error(c, ivl_fail(IVL_E_USAGE, _("--jobs must be 1 to 64")));
@@ -136,6 +158,12 @@ int cmd_verify(struct cli *c, int argc, char **argv)
             json_object_set_new(jv, "signatures_skipped",
                                 json_integer((json_int_t)rep.skipped_signatures));
         }
+        json_object_set_new(jv, "replayed", json_integer((json_int_t)rep.replayed));
+        json_object_set_new(
+            jv, "cache",
+            rep.cache_dir[0] ? json_pack("{s:s,s:I,s:b}", "dir", rep.cache_dir, "replayed_from",
+                                         (json_int_t)rep.cache_from, "rebuilt", rep.cache_rebuilt)
+                             : json_null());
         json_t *bt = json_object();
         for (int t = 1; t <= IVL_T_MAX; t++)
             if (rep.by_type[t])
@@ -159,6 +187,14 @@ int cmd_verify(struct cli *c, int argc, char **argv)
     if (o.have_from)
         printf(_(" (entries before %llu covered by the consistency proof from the checkpoint)"),
                (unsigned long long)o.from_size);
+    if (rep.cache_from)
+        printf(_("\n  %llu entries replayed onto the state verified here at size %llu (%s)"),
+               (unsigned long long)rep.replayed, (unsigned long long)rep.cache_from,
+               rep.cache_dir);
+    if (rep.cache_rebuilt)
+        printf(_("\n  the verification cache did not match the log and was made again from "
+                 "entry 0 (%s)"),
+               rep.cache_dir);
     printf(_("\n  root %s at size %llu\n  %llu stored checkpoints match, every table equals the "
              "replayed log\n  "),
            hex, (unsigned long long)rep.size, (unsigned long long)rep.checkpoints);
@@ -373,7 +409,9 @@ int cmd_attest(struct cli *c, int argc, char **argv)
     int rc = cli_open(c);
     if (!rc) rc = cli_load_key(c, key, &k);
     if (!rc) rc = cli_key_party(c, k, IVL_ROLE_AUDITOR, &aud);
+    char cbuf[PATH_MAX];
     o.tmpdir = tmpdir();
+    o.cache_dir = cache_dir(NULL, 0, cbuf, sizeof cbuf);
     if (!rc) rc = run_verify(c, &o, &rep);
     if (rc) {
         ivl_key_free(k);

@@ -115,13 +115,19 @@ static const struct cli_cmd commands[] = {
      0},
     {"log", cmd_log, "log [--from N] [--limit K]", N_("Lists entries in order.\n"), 0},
     {"status", cmd_status, "status", N_("The ledger's origin, size, root and counts.\n"), 0},
-    {"verify", cmd_verify, "verify [--from CHECKPOINT_FILE] [--jobs N] [--log-pub FILE]",
+    {"verify", cmd_verify,
+     "verify [--from CHECKPOINT_FILE] [--jobs N] [--log-pub FILE] [--cache DIR | --no-cache]",
      N_("Replays the whole log: decoding, hashes, signatures with the keys valid at each point,\n"
         "every rule, the stored state against the replayed state, the stored checkpoints.\n"
         "With --from, first proves that the log extends that checkpoint (kept from the last\n"
         "audit) and checks signatures only after it. --log-pub FILE pins the log key you\n"
         "trust (the log.pub you obtained out of band). --jobs N: signature threads (default:\n"
-        "all cores).\n"),
+        "all cores).\n"
+        "The replayed state is kept in your cache directory (--cache DIR; default\n"
+        "$XDG_CACHE_HOME/ivl or ~/.cache/ivl); a later --from run replays only the entries\n"
+        "after the state kept there, and still compares every table. A run the cache cannot\n"
+        "confirm is repeated from entry 0, and a log rewritten since it was verified here is\n"
+        "reported as a fork. --no-cache: a temporary replay only.\n"),
      0},
     {"checkpoint verify", cmd_checkpoint_verify, "checkpoint verify FILE --pub FILE",
      N_("Checks a C2SP signed checkpoint against a verifier key; needs no ledger.\n"), 0},

@@ -122,8 +122,9 @@ int ivl_ledger_put_checkpoint_sig(struct ivl_state *st, uint64_t size, const uin
 /* ---- verification (verify.c) ---- */
 
 struct ivl_verify_opts {
-    unsigned jobs;      /* signature-checking threads; 0 = number of cores */
-    const char *tmpdir; /* where the replay environment is made (and removed) */
+    unsigned jobs;         /* signature-checking threads; 0 = number of cores */
+    const char *tmpdir;    /* where the replay environment is made (and removed) */
+    const char *cache_dir; /* the auditor's state cache (one subdirectory per log), or NULL */
     int have_from;      /* incremental: the log must extend this checkpoint */
     uint64_t from_size;
     uint8_t from_root[IVL_HASHLEN];
@@ -131,6 +132,10 @@ struct ivl_verify_opts {
 
 struct ivl_verify_report {
     uint64_t size, entries, signatures, checkpoints, skipped_signatures;
+    uint64_t replayed;      /* entries replayed by this run */
+    uint64_t cache_from;    /* the size the replay started from (the cache's), or 0 */
+    int cache_rebuilt;      /* the cache did not match the log and was made again */
+    char cache_dir[4096];   /* the cache kept for the next --from, or "" */
     uint8_t root[IVL_HASHLEN];
     uint64_t bad_seq; /* first bad entry, or UINT64_MAX */
     char bad_table[32];
@@ -143,9 +148,13 @@ struct ivl_verify_report {
  * every signature against the key valid at its point (only after from_size
  * when incremental), the head, the root and every stored checkpoint; with
  * have_from, proves by a consistency proof that the log extends it.
- * Errors: IVL_E_DECODE, IVL_E_BAD_SIG, IVL_E_TAMPERED, IVL_E_FORK,
- * IVL_E_BAD_CHECKPOINT, IVL_E_CORRUPT or a rule's code (all mean the log is
- * not what it claims; exit class 3 is applied by the caller), IVL_E_IO. */
+ * With cache_dir, the replayed environment is kept there as this auditor's
+ * verified state, and an incremental run whose cache holds an earlier
+ * verified state of the log replays only the entries after it (verify.c).
+ * Errors: IVL_E_DECODE, IVL_E_BAD_SIG, IVL_E_TAMPERED, IVL_E_FORK (also: the
+ * log was rewritten since the cache was made), IVL_E_BAD_CHECKPOINT,
+ * IVL_E_CORRUPT or a rule's code (all mean the log is not what it claims;
+ * exit class 3 is applied by the caller), IVL_E_IO. */
 int ivl_verify(struct ivl_ledger *l, const struct ivl_verify_opts *o, struct ivl_verify_report *r);
 
 /* ---- replicas (replica.c) ---- */

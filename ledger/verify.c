@@ -5,6 +5,15 @@
  * then compare every stored table with the replayed one byte for byte, and
  * every stored checkpoint with the replayed tree. The database must be a
  * function of the log: any other byte is tampering.
+ *
+ * The auditor's state cache: a replay environment kept in the auditor's cache
+ * directory (one per log key and origin), with a record of the size, root
+ * and first signature-checked entry of the log it was verified at. An
+ * incremental verification (--from) starts from it and replays only the
+ * entries after that size; the comparison of every table then covers the
+ * older entries, byte for byte, exactly as in a full replay. A verification
+ * that fails from the cache is run again from entry 0 before it is reported,
+ * so a damaged cache can cost time but never changes a verdict.
  */
 #include "ledger.h"
 #include "err.h"
@@ -12,6 +21,8 @@
 #include "note.h"
 #include "sigbatch.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <sodium.h>
@@ -19,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,6 +49,9 @@ struct replay {
     char dir[PATH_MAX];
     MDB_env *env;
     MDB_dbi dbi[IVL_DB_COUNT];
+    MDB_dbi verified; /* a cache: its "verified" table */
+    int keep;         /* a cache: kept (and locked), not removed */
+    int lock_fd;
 };
 
 static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *f)
@@ -45,22 +60,9 @@ static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *
     return remove(p);
 }
 
-static void replay_close(struct replay *r)
-{
-    if (r->env) mdb_env_close(r->env);
-    if (r->dir[0]) nftw(r->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static int replay_open(struct replay *r, const char *tmpdir)
+static int env_open(struct replay *r)
 {
     MDB_txn *txn;
-    memset(r, 0, sizeof *r);
-    snprintf(r->dir, sizeof r->dir, "%s/ivl-verify-XXXXXX", tmpdir ? tmpdir : "/tmp");
-    if (!mkdtemp(r->dir)) {
-        r->dir[0] = 0;
-        return ivl_fail(IVL_E_IO, _("cannot make a replay directory in %s"),
-                        tmpdir ? tmpdir : "/tmp");
-    }
     int rc = mdb_env_create(&r->env);
     if (!rc) rc = mdb_env_set_maxdbs(r->env, IVL_DB_COUNT + 2);
     if (!rc) rc = mdb_env_set_mapsize(r->env, (size_t)1 << 40);
@@ -70,8 +72,175 @@ static int replay_open(struct replay *r, const char *tmpdir)
     if (!rc) rc = mdb_txn_begin(r->env, NULL, 0, &txn);
     for (int i = 0; !rc && i < IVL_DB_COUNT; i++)
         rc = mdb_dbi_open(txn, ivl_db_names[i], MDB_CREATE, &r->dbi[i]);
+    if (!rc && r->keep) rc = mdb_dbi_open(txn, "verified", MDB_CREATE, &r->verified);
     if (!rc) rc = mdb_txn_commit(txn);
     return rc ? ivl_st_mdb_err(rc, _("replay environment")) : 0;
+}
+
+static void replay_close(struct replay *r)
+{
+    if (r->env) mdb_env_close(r->env);
+    r->env = NULL;
+    if (r->keep) {
+        if (r->lock_fd >= 0) close(r->lock_fd); /* releases the lock */
+    } else if (r->dir[0]) {
+        nftw(r->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    }
+}
+
+static int replay_open(struct replay *r, const char *tmpdir)
+{
+    memset(r, 0, sizeof *r);
+    r->lock_fd = -1;
+    snprintf(r->dir, sizeof r->dir, "%s/ivl-verify-XXXXXX", tmpdir ? tmpdir : "/tmp");
+    if (!mkdtemp(r->dir)) {
+        r->dir[0] = 0;
+        return ivl_fail(IVL_E_IO, _("cannot make a replay directory in %s"),
+                        tmpdir ? tmpdir : "/tmp");
+    }
+    return env_open(r);
+}
+
+/* mkdir -p, private. */
+static int make_dirs(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        int bad = mkdir(path, 0700) && errno != EEXIST;
+        *p = '/';
+        if (bad) return -1;
+    }
+    return mkdir(path, 0700) && errno != EEXIST ? -1 : 0;
+}
+
+/* The cache of this log under `base`, locked for this process. Fails (and
+ * the caller replays into a temporary environment) if it cannot be made or
+ * another verification holds it. */
+static int cache_open(struct replay *r, const char *base, const uint8_t log_pub[32],
+                      const char *origin)
+{
+    uint8_t id[crypto_hash_sha256_BYTES];
+    char hex[2 * 16 + 1];
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    crypto_hash_sha256_update(&h, log_pub, 32);
+    crypto_hash_sha256_update(&h, (const uint8_t *)origin, strlen(origin));
+    crypto_hash_sha256_final(&h, id);
+    sodium_bin2hex(hex, sizeof hex, id, 16);
+    memset(r, 0, sizeof *r);
+    r->keep = 1;
+    r->lock_fd = -1;
+    if ((size_t)snprintf(r->dir, sizeof r->dir, "%s/%s", base, hex) >= sizeof r->dir ||
+        make_dirs(r->dir))
+        return -1;
+    char lock[PATH_MAX + 8];
+    snprintf(lock, sizeof lock, "%s/lock", r->dir);
+    r->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (r->lock_fd < 0 || flock(r->lock_fd, LOCK_EX | LOCK_NB)) {
+        replay_close(r);
+        return -1;
+    }
+    if (env_open(r)) {
+        /* Not an environment any more (a crash, a full disk): start afresh. */
+        char data[PATH_MAX + 16];
+        if (r->env) mdb_env_close(r->env);
+        r->env = NULL;
+        snprintf(data, sizeof data, "%s/data.mdb", r->dir);
+        if (unlink(data) || env_open(r)) {
+            replay_close(r);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Empties the cache: a new data file. */
+static int cache_reset(struct replay *r)
+{
+    char data[PATH_MAX + 16];
+    mdb_env_close(r->env);
+    r->env = NULL;
+    snprintf(data, sizeof data, "%s/data.mdb", r->dir);
+    if (unlink(data) && errno != ENOENT)
+        return ivl_fail(IVL_E_IO, _("cannot reset the verification cache %s: %s"), r->dir,
+                        strerror(errno));
+    return env_open(r);
+}
+
+/* What the cache says it holds: the log verified up to `size` (root), every
+ * signature from entry `sigs_from` on checked. */
+struct cache_meta {
+    uint64_t size, sigs_from;
+    uint8_t root[32];
+};
+
+#define CACHE_MAGIC "ivl-cache-1"
+#define CACHE_REC   (sizeof CACHE_MAGIC + 8 + 8 + 32)
+
+static void be64_put(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static uint64_t be64_get(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static int cache_meta_get(struct replay *r, struct cache_meta *m)
+{
+    MDB_txn *txn;
+    MDB_val k = {8, "verified"}, v;
+    struct ivl_state st = {0};
+    struct ivl_head h;
+    int ok = 0;
+    if (mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn)) return -1;
+    if (!mdb_get(txn, r->verified, &k, &v) && v.mv_size == CACHE_REC &&
+        !memcmp(v.mv_data, CACHE_MAGIC, sizeof CACHE_MAGIC)) {
+        const uint8_t *p = (const uint8_t *)v.mv_data + sizeof CACHE_MAGIC;
+        m->size = be64_get(p);
+        m->sigs_from = be64_get(p + 8);
+        memcpy(m->root, p + 16, 32);
+        st.txn = txn;
+        memcpy(st.dbi, r->dbi, sizeof st.dbi);
+        /* The replayed head must be the state the record names. */
+        ok = !ivl_st_head(&st, &h) && h.size == m->size && !memcmp(h.root, m->root, 32);
+    }
+    mdb_txn_abort(txn);
+    return ok ? 0 : -1;
+}
+
+/* Writes (m) or removes (m == NULL) the record, in txn or in its own. */
+static int cache_meta_put(struct replay *r, MDB_txn *txn, const struct cache_meta *m)
+{
+    MDB_txn *own = NULL;
+    MDB_val k = {8, "verified"};
+    uint8_t rec[CACHE_REC];
+    int rc = txn ? 0 : mdb_txn_begin(r->env, NULL, 0, &own);
+    if (own) txn = own;
+    if (!rc && m) {
+        memcpy(rec, CACHE_MAGIC, sizeof CACHE_MAGIC);
+        be64_put(rec + sizeof CACHE_MAGIC, m->size);
+        be64_put(rec + sizeof CACHE_MAGIC + 8, m->sigs_from);
+        memcpy(rec + sizeof CACHE_MAGIC + 16, m->root, 32);
+        MDB_val v = {sizeof rec, rec};
+        rc = mdb_put(txn, r->verified, &k, &v, 0);
+    } else if (!rc) {
+        rc = mdb_del(txn, r->verified, &k, NULL);
+        if (rc == MDB_NOTFOUND) rc = 0;
+    }
+    if (own) {
+        if (rc)
+            mdb_txn_abort(own);
+        else
+            rc = mdb_txn_commit(own);
+    }
+    return rc ? ivl_st_mdb_err(rc, _("verification cache")) : 0;
 }
 
 static int replay_begin(struct replay *r, struct ivl_state *st, const char *origin)
@@ -184,9 +353,11 @@ static int node_get(void *ctx, unsigned level, uint64_t index, uint8_t out[32])
 }
 
 /* Every stored checkpoint signature against the replayed tree. */
+/* Checkpoints up to `cached` were checked when the cache was made and kept in
+ * it: they must be there, byte for byte; the others are checked now. */
 static int check_checkpoints(struct ivl_state *orig, struct ivl_state *rep_st,
                              const uint8_t log_pub[32], uint64_t size, uint64_t *count,
-                             struct ivl_sigbatch *b)
+                             struct ivl_sigbatch *b, uint64_t cached)
 {
     MDB_cursor *cur;
     MDB_val k, v;
@@ -210,13 +381,23 @@ static int check_checkpoints(struct ivl_state *orig, struct ivl_state *rep_st,
                           (unsigned long long)s, (unsigned long long)size);
             break;
         }
+        (*count)++;
+        if (s <= cached) {
+            MDB_val cv;
+            if (ivl_st_get(rep_st, IVL_DB_CPS, k.mv_data, 8, &cv) || cv.mv_size != v.mv_size ||
+                memcmp(cv.mv_data, v.mv_data, v.mv_size))
+                rc = ivl_fail(IVL_E_BAD_CHECKPOINT,
+                              _("the stored checkpoint of size %llu is not the one verified "
+                                "before"),
+                              (unsigned long long)s);
+            continue;
+        }
         rc = ivl_merkle_root(rep_st, node_get, s, root);
         if (!rc) rc = ivl_checkpoint_format(orig->origin, s, root, text, sizeof text);
         /* One per commit, so about one per entry: checked on all cores. */
         if (!rc)
             rc =
                 ivl_sigbatch_add_raw(b, s, (const uint8_t *)text, strlen(text), v.mv_data, log_pub);
-        (*count)++;
     }
     if (!rc && r != MDB_NOTFOUND) rc = ivl_st_mdb_err(r, "checkpoints");
     mdb_cursor_close(cur);
@@ -238,17 +419,20 @@ static int check_checkpoints(struct ivl_state *orig, struct ivl_state *rep_st,
 
 /* ---- the replay ---- */
 
+/* Replays entries start.. of the log onto the replay environment, which
+ * holds the state after the first `start` entries (none, or the cache's). */
 static int replay_log(struct ivl_ledger *l, struct ivl_state *orig, struct replay *rp,
                       const struct ivl_verify_opts *o, struct ivl_sigbatch *b,
-                      struct ivl_verify_report *rep)
+                      struct ivl_verify_report *rep, uint64_t start)
 {
     struct ivl_head stored, h = {0};
     struct ivl_state st;
     TRY(ivl_st_head(orig, &stored));
     char origin[IVL_MAX_ORIGIN + 1] = "";
-    TRY(replay_begin(rp, &st, ""));
-    int rc = 0;
-    for (uint64_t seq = 0; !rc && seq < stored.size; seq++) {
+    if (start) snprintf(origin, sizeof origin, "%s", orig->origin);
+    TRY(replay_begin(rp, &st, origin));
+    int rc = start ? ivl_st_head(&st, &h) : 0;
+    for (uint64_t seq = start; !rc && seq < stored.size; seq++) {
         const uint8_t *leaf;
         size_t len;
         struct ivl_entry e;
@@ -280,7 +464,7 @@ static int replay_log(struct ivl_ledger *l, struct ivl_state *orig, struct repla
         int check = !o->have_from || seq >= o->from_size;
         if (!rc && check) rc = ivl_sigbatch_add(b, origin, &e, &who, leaf, len);
         if (!rc) {
-            rep->entries++;
+            rep->replayed++;
             rep->by_type[e.type]++;
             if (check)
                 rep->signatures += who.n;
@@ -315,6 +499,7 @@ static int replay_log(struct ivl_ledger *l, struct ivl_state *orig, struct repla
     }
     if (!rc) rc = ivl_sigbatch_flush(b);
     if (rc && ivl_sigbatch_bad(b) != UINT64_MAX) rep->bad_seq = ivl_sigbatch_bad(b);
+    rep->entries = start + rep->replayed;
     if (!rc) rc = ivl_merkle_root(&st, node_get, h.size, h.root);
     if (!rc) rc = ivl_st_put_head(&st, &h);
     if (!rc) {
@@ -355,41 +540,208 @@ static int check_from(struct ivl_state *rs, const struct ivl_verify_opts *o, uin
     return 0;
 }
 
-int ivl_verify(struct ivl_ledger *l, const struct ivl_verify_opts *o, struct ivl_verify_report *rep)
+/* One verification: replay from `start` (0, or the cache's size), compare,
+ * check the checkpoints. */
+static int verify_run(struct ivl_ledger *l, struct ivl_state *orig, struct replay *rp,
+                      const struct ivl_verify_opts *o, const uint8_t log_pub[32], uint64_t start,
+                      struct ivl_verify_report *rep)
 {
-    struct ivl_state orig, rs;
-    struct replay rp;
-    struct timespec t0, t1;
-    uint8_t log_pub[32];
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct ivl_sigbatch *b;
+    struct ivl_state rs;
     memset(rep, 0, sizeof *rep);
     rep->bad_seq = UINT64_MAX;
-    struct ivl_sigbatch *b;
+    rep->cache_from = start;
     TRY(ivl_sigbatch_new(o->jobs, &b));
-
-    int rc = ivl_ledger_begin(l, &orig);
-    if (rc) goto out_b;
-    rc = ivl_ledger_log_pub(&orig, log_pub);
-    if (!rc) rc = replay_open(&rp, o->tmpdir);
-    if (rc) goto out_orig;
-    rc = replay_log(l, &orig, &rp, o, b, rep);
-    if (!rc && !(rc = mdb_txn_begin(rp.env, NULL, MDB_RDONLY, &rs.txn))) {
-        memcpy(rs.dbi, rp.dbi, sizeof rs.dbi);
-        snprintf(rs.origin, sizeof rs.origin, "%s", orig.origin);
+    int rc = replay_log(l, orig, rp, o, b, rep, start);
+    if (!rc && !(rc = mdb_txn_begin(rp->env, NULL, MDB_RDONLY, &rs.txn))) {
+        memcpy(rs.dbi, rp->dbi, sizeof rs.dbi);
+        snprintf(rs.origin, sizeof rs.origin, "%s", orig->origin);
         if (o->have_from) rc = check_from(&rs, o, rep->size, rep->root);
         for (int i = 0; !rc && i < IVL_DB_COUNT; i++)
             if (i != IVL_DB_CPS)
-                rc = compare_table(orig.txn, orig.dbi[i], rs.txn, rs.dbi[i], i, rep);
-        if (!rc) rc = check_checkpoints(&orig, &rs, log_pub, rep->size, &rep->checkpoints, b);
+                rc = compare_table(orig->txn, orig->dbi[i], rs.txn, rs.dbi[i], i, rep);
+        if (!rc)
+            rc = check_checkpoints(orig, &rs, log_pub, rep->size, &rep->checkpoints, b, start);
         mdb_txn_abort(rs.txn);
     } else if (!rc) {
         rc = ivl_st_mdb_err(rc, _("replay"));
     }
+    ivl_sigbatch_free(b);
+    return rc;
+}
+
+/* The root at `size` of the tree in an environment, or -1. */
+static int env_root(struct replay *r, uint64_t size, uint8_t root[32])
+{
+    struct ivl_state rs = {0};
+    if (mdb_txn_begin(r->env, NULL, MDB_RDONLY, &rs.txn)) return -1;
+    memcpy(rs.dbi, r->dbi, sizeof rs.dbi);
+    int rc = ivl_merkle_root(&rs, node_get, size, root);
+    mdb_txn_abort(rs.txn);
+    return rc ? -1 : 0;
+}
+
+/* A log verified here before must still have, at that size, the root it had
+ * (`was`, from the cache): otherwise its history was rewritten since — the
+ * same log key signed two histories. `now`: the verified log's root there. */
+static int check_history(uint64_t size, const uint8_t was[32], const uint8_t now[32],
+                         const char *dir)
+{
+    char a[65], b[65];
+    if (!memcmp(was, now, 32)) return 0;
+    sodium_bin2hex(a, sizeof a, was, 32);
+    sodium_bin2hex(b, sizeof b, now, 32);
+    return ivl_fail(IVL_E_FORK,
+                    _("this log was rewritten since it was last verified here: at size %llu "
+                      "its root was %s and is now %s: the same log key signed both histories "
+                      "(remove %s to accept the new one)"),
+                    (unsigned long long)size, a, b, dir);
+}
+
+/* Keeps the verified state: the checkpoints after `start` and the record. */
+static int cache_save(struct replay *rp, struct ivl_state *orig, uint64_t start,
+                      const struct cache_meta *cm)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    uint8_t k8[8];
+    int rc = mdb_txn_begin(rp->env, NULL, 0, &txn);
+    if (rc) return ivl_st_mdb_err(rc, _("verification cache"));
+    be64_put(k8, start + 1);
+    k.mv_size = 8;
+    k.mv_data = k8;
+    if (!(rc = mdb_cursor_open(orig->txn, orig->dbi[IVL_DB_CPS], &cur))) {
+        for (int r = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); !rc && !r;
+             r = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+            rc = mdb_put(txn, rp->dbi[IVL_DB_CPS], &k, &v, 0);
+        mdb_cursor_close(cur);
+    }
+    if (rc) {
+        mdb_txn_abort(txn);
+        return ivl_st_mdb_err(rc, _("verification cache"));
+    }
+    if ((rc = cache_meta_put(rp, txn, cm))) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    rc = mdb_txn_commit(txn);
+    return rc ? ivl_st_mdb_err(rc, _("verification cache")) : 0;
+}
+
+/* The last head verified here, in a file of its own ("head") that only a
+ * successful verification replaces: after a rewritten history is found the
+ * state may be rebuilt, but the head it contradicts stays, and the fork is
+ * reported again until the auditor removes the cache. */
+static int witness_get(const struct replay *rp, uint64_t *size, uint8_t root[32])
+{
+    char path[PATH_MAX + 8], hex[65];
+    unsigned long long n;
+    snprintf(path, sizeof path, "%s/head", rp->dir);
+    FILE *f = fopen(path, "re");
+    if (!f) return -1;
+    int ok = fscanf(f, "ivl-verified %llu %64[0-9a-f]", &n, hex) == 2 && strlen(hex) == 64 &&
+             !sodium_hex2bin(root, 32, hex, 64, NULL, NULL, NULL);
+    fclose(f);
+    *size = n;
+    return ok ? 0 : -1;
+}
+
+static void witness_put(const struct replay *rp, uint64_t size, const uint8_t root[32])
+{
+    char path[PATH_MAX + 8], tmp[PATH_MAX + 16], hex[65];
+    snprintf(path, sizeof path, "%s/head", rp->dir);
+    snprintf(tmp, sizeof tmp, "%s/head.new", rp->dir);
+    sodium_bin2hex(hex, sizeof hex, root, 32);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+    if (!f) {
+        if (fd >= 0) close(fd);
+        return;
+    }
+    int ok = fprintf(f, "ivl-verified %llu %s\n", (unsigned long long)size, hex) > 0;
+    if (fclose(f) || !ok || rename(tmp, path)) unlink(tmp);
+}
+
+/* Removes the cache's data (after a failed verification): no error reported. */
+static void cache_drop(struct replay *rp)
+{
+    char data[PATH_MAX + 16];
+    mdb_env_close(rp->env);
+    rp->env = NULL;
+    snprintf(data, sizeof data, "%s/data.mdb", rp->dir);
+    unlink(data);
+}
+
+int ivl_verify(struct ivl_ledger *l, const struct ivl_verify_opts *o, struct ivl_verify_report *rep)
+{
+    struct ivl_state orig;
+    struct ivl_head stored;
+    struct replay rp;
+    struct timespec t0, t1;
+    uint8_t log_pub[32];
+    struct cache_meta cm = {0};
+    uint64_t start = 0, from = o->have_from ? o->from_size : 0;
+    uint8_t was_root[32], now_root[32];
+    uint64_t w_size = 0;
+    uint8_t w_root[32];
+    char cdir[PATH_MAX] = "";
+    int cached = 0, had = 0, shorter = 0, witnessed = 0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    memset(rep, 0, sizeof *rep);
+    rep->bad_seq = UINT64_MAX;
+
+    int rc = ivl_ledger_begin(l, &orig);
+    if (rc) goto out;
+    rc = ivl_ledger_log_pub(&orig, log_pub);
+    if (!rc) rc = ivl_st_head(&orig, &stored);
+    if (rc) goto out_orig;
+    if (o->cache_dir && !cache_open(&rp, o->cache_dir, log_pub, orig.origin)) {
+        cached = 1;
+        had = !cache_meta_get(&rp, &cm);
+        witnessed = !witness_get(&rp, &w_size, w_root);
+        if (witnessed && w_size > stored.size) {
+            /* Shorter than what was verified here (a replica behind, or a
+             * rollback): its root must be the one the cache has at its size;
+             * the cache is left to the longer log. */
+            shorter = had && cm.size == w_size && !env_root(&rp, stored.size, was_root);
+            snprintf(cdir, sizeof cdir, "%s", rp.dir);
+            replay_close(&rp);
+            cached = had = witnessed = 0;
+        }
+    }
+    if (!cached && (rc = replay_open(&rp, o->tmpdir))) goto out_orig;
+    if (cached) {
+        /* Incremental, and every signature the cache skipped is before --from. */
+        if (had && o->have_from && (from >= cm.size || cm.sigs_from <= from)) start = cm.size;
+        /* Until this run succeeds, the cache holds no verified state. */
+        rc = start ? cache_meta_put(&rp, NULL, NULL) : cache_reset(&rp);
+    }
+    if (!rc) rc = verify_run(l, &orig, &rp, o, log_pub, start, rep);
+    if (rc && start && ivl_err_exit(rc) != IVL_EXIT_IO) {
+        /* Not confirmed from the cache: decide from entry 0 instead. */
+        start = 0;
+        if (!(rc = cache_reset(&rp))) rc = verify_run(l, &orig, &rp, o, log_pub, 0, rep);
+        if (!rc) rep->cache_rebuilt = 1;
+    }
+    /* What this auditor verified before is part of the verdict. */
+    if (!rc && witnessed && !env_root(&rp, w_size, now_root))
+        rc = check_history(w_size, w_root, now_root, rp.dir);
+    if (!rc && shorter) rc = check_history(rep->size, was_root, rep->root, cdir);
+    if (cached && !rc) {
+        struct cache_meta now = {.size = rep->size, .sigs_from = from};
+        if (start && from <= start) now.sigs_from = cm.sigs_from;
+        memcpy(now.root, rep->root, 32);
+        rc = cache_save(&rp, &orig, start, &now);
+        if (!rc) witness_put(&rp, rep->size, rep->root);
+        if (!rc) snprintf(rep->cache_dir, sizeof rep->cache_dir, "%s", rp.dir);
+    } else if (cached) {
+        cache_drop(&rp);
+    }
     replay_close(&rp);
 out_orig:
     ivl_ledger_end(&orig);
-out_b:
-    ivl_sigbatch_free(b);
+out:
     clock_gettime(CLOCK_MONOTONIC, &t1);
     rep->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     return rc;

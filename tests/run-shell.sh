@@ -16,7 +16,9 @@ for t in "$here"/shell/[0-9]*.sh; do
     [ -e "$t" ] || continue
     name=$(basename "$t" .sh)
     dir=$(mktemp -d "${TMPDIR:-/tmp}/ivl-test-$name.XXXXXX")
-    if (cd "$dir" && IVL="$IVL" TESTS="$here" SHARED="$here/../../shared" sh "$t") >"$dir.log" 2>&1; then
+    # The auditor's verification cache stays inside the test's directory.
+    if (cd "$dir" && XDG_CACHE_HOME="$dir/.cache" IVL="$IVL" TESTS="$here" SHARED="$here/../../shared" \
+        sh "$t") >"$dir.log" 2>&1; then
         pass=$((pass + 1))
         echo "ok   $name"
         rm -rf "$dir" "$dir.log"

@@ -43,7 +43,8 @@ class Runner:
         self.ivl = ivl
         self.ledger = ledger
         self.cwd = cwd
-        self.env = dict(os.environ, IVL_NOW=NOW)
+        # the auditor's verification cache lives in the work directory
+        self.env = dict(os.environ, IVL_NOW=NOW, XDG_CACHE_HOME=os.path.join(cwd, "cache"))
         self.env.pop("IVL_LEDGER", None)
 
     def spawn(self, argv, stdout=None, check=True, env=None):
@@ -215,7 +216,8 @@ def main():
                 "entries": v["entries"], "sig_per_s": v["signatures"] / w,
                 "sig_per_cpu_s": v["signatures"] / cpu, "entries_per_s": v["entries"] / w,
                 "cpu_efficiency": v["signatures"] / cpu / rawr["ed25519_verify_per_cpu_s"],
-                "peak_rss_kib": rss}
+                "peak_rss_kib": rss, "replayed": v.get("replayed"),
+                "replayed_from": (v.get("cache") or {}).get("replayed_from")}
 
     log("verify --jobs 1 ...")
     p1 = ed_probe()
@@ -296,7 +298,8 @@ def main():
     vf = verify("--jobs", str(jobs))
     res["incremental"] = {"new_entries": json.loads(out)["entries"], "from_wall_s": vi["wall_s"],
                           "full_wall_s": vf["wall_s"], "fraction": vi["wall_s"] / vf["wall_s"],
-                          "signatures_checked": vi["signatures"]}
+                          "signatures_checked": vi["signatures"],
+                          "replayed": vi["replayed"], "replayed_from": vi["replayed_from"]}
 
     if a.profile:
         profile(a, r, work, jobs, gen, nsme, auth)

@@ -19,9 +19,20 @@ cp -a L L2
 "$IVL" -L L checkpoint >L.cp
 "$IVL" -L L2 checkpoint >L2.cp
 [ "$(ledger_size L)" = "$(ledger_size L2)" ] || fail "the two copies should have the same size"
-# each copy still extends the common checkpoint...
-"$IVL" -L L verify --from base.cp >/dev/null || fail "L does not extend the common checkpoint"
-"$IVL" -L L2 verify --from base.cp >/dev/null || fail "L2 does not extend the common checkpoint"
+# each copy, seen alone, still extends the common checkpoint...
+"$IVL" -L L verify --no-cache --from base.cp >/dev/null || fail "L does not extend the common checkpoint"
+"$IVL" -L L2 verify --no-cache --from base.cp >/dev/null || fail "L2 does not extend the common checkpoint"
+# ...but an auditor who has verified one of them is shown a second history
+# of the same log when handed the other: a split view, every time
+"$IVL" -L L verify --from base.cp >/dev/null || fail "L with the auditor's cache"
+for run in 1 2; do
+    assert_exit 3 "$IVL" --json -L L2 verify --from base.cp
+    assert_code fork
+    grep -q "rewritten since it was last verified here: at size $(ledger_size L)" "$ERR" ||
+        fail "run $run: the split view is not named: $(cat "$ERR")"
+done
+assert_exit 3 "$IVL" -L L2 verify
+"$IVL" -L L verify >/dev/null || fail "L is still the history this auditor verified"
 # ...but neither extends the other's
 assert_exit 3 "$IVL" --json -L L verify --from L2.cp
 assert_code fork
@@ -51,12 +62,16 @@ echo "-- incremental after thousands of entries: the same verdict as the full ve
 } >many.csv
 "$IVL" -L L issue --budget B --batch many.csv --key auth.key >/dev/null || fail "3000 vouchers"
 "$IVL" --json -L L verify >full.json || fail "full verification"
-"$IVL" --json -L L verify --from kept.cp >incr.json || fail "incremental verification"
+"$IVL" --json -L L verify --no-cache --from kept.cp >incr.json || fail "incremental verification"
 full=$(jget full.json root)
 incr=$(jget incr.json root)
 [ -n "$full" ] && [ "$full" = "$incr" ] || fail "full and incremental verification disagree: $full / $incr"
 skipped=$(jget incr.json signatures_skipped)
 [ "$skipped" -gt 0 ] || fail "incremental verification checked the signatures before the checkpoint"
+# from the state the full verification kept: nothing to replay, same root
+"$IVL" --json -L L verify --from kept.cp >cached.json || fail "incremental verification, cached"
+[ "$(jget cached.json root)" = "$full" ] || fail "the cached verification disagrees"
+[ "$(jget cached.json replayed)" = 0 ] || fail "the cached verification replayed the log again"
 
 if command -v mdb_dump >/dev/null && command -v mdb_load >/dev/null; then
     # change one budget total through LMDB itself: both verdicts must be 3
