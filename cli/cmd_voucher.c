@@ -61,8 +61,10 @@ int cmd_budget_open(struct cli *c, int argc, char **argv)
 
 /* ---- issue ---- */
 
+/* known: the budget's record when the caller has read it (a batch), or NULL. */
 static int issue_fields(struct ivl_state *st, struct ivl_issue *is, const char *budget,
-                        const char *to, const char *amount, const char *until)
+                        const char *to, const char *amount, const char *until,
+                        const struct ivl_budget_rec *known)
 {
     struct ivl_budget_rec b;
     int rc = cli_need(to, "--to");
@@ -72,7 +74,9 @@ static int issue_fields(struct ivl_state *st, struct ivl_issue *is, const char *
     if (rc) return rc;
     snprintf(is->budget, sizeof is->budget, "%s", budget);
     snprintf(is->holder, sizeof is->holder, "%s", to);
-    if (!until || !*until) { /* default: the budget's end */
+    if ((!until || !*until) && known) {
+        is->until = known->b.until;
+    } else if (!until || !*until) { /* default: the budget's end */
         rc = ivl_st_budget(st, budget, &b);
         if (rc == IVL_E_NOT_FOUND) return ivl_fail(IVL_E_BUDGET_UNKNOWN, _("no budget %s"), budget);
         if (rc) return rc;
@@ -109,7 +113,7 @@ static int issue_batch(struct cli *c, const char *budget, const char *path, cons
             cli_new_entry(c, &es[i], IVL_T_ISSUE);
             int r = issue_fields(&st, &es[i].u.issue, budget, ivl_csv_field(csv, i, idx[0]),
                                  ivl_csv_field(csv, i, idx[1]),
-                                 idx[2] < 0 ? "" : ivl_csv_field(csv, i, idx[2]));
+                                 idx[2] < 0 ? "" : ivl_csv_field(csv, i, idx[2]), &br);
             if (r == IVL_E_NOMEM || ivl_err_exit(r) == IVL_EXIT_IO) {
                 rc = r;
             } else if (r) {
@@ -164,7 +168,7 @@ int cmd_issue(struct cli *c, int argc, char **argv)
     struct ivl_state st;
     cli_new_entry(c, &e, IVL_T_ISSUE);
     if ((rc = cli_open(c)) || (rc = ivl_ledger_begin(c->l, &st))) return cli_error(c, rc);
-    rc = issue_fields(&st, &e.u.issue, budget, to, amount, until);
+    rc = issue_fields(&st, &e.u.issue, budget, to, amount, until, NULL);
     ivl_ledger_end(&st);
     if (rc) return cli_error(c, rc);
     return cli_append_signed(c, &e, key, IVL_ROLE_AUTHORITY);

@@ -353,25 +353,36 @@ struct cli_signer {
     unsigned nth;
 };
 
+/* Signs chunk ch; called without the lock, takes it to publish. */
+static void sign_chunk(struct cli_signer *s, size_t ch)
+{
+    int rc = 0;
+    size_t end = (ch + 1) * SIGN_CHUNK < s->n ? (ch + 1) * SIGN_CHUNK : s->n;
+    for (size_t i = ch * SIGN_CHUNK; !rc && i < end; i++)
+        rc = cli_sign(s->origin, &s->es[i], 0, s->uscc, s->k);
+    pthread_mutex_lock(&s->mu);
+    if (rc && !s->rc) s->rc = rc;
+    s->done[ch] = 1;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* The next chunk nobody has claimed, or (size_t)-1. Caller holds the lock. */
+static size_t claim(struct cli_signer *s)
+{
+    if (s->rc || s->next * SIGN_CHUNK >= s->n) return (size_t)-1;
+    return s->next++;
+}
+
 static void *signer_main(void *arg)
 {
     struct cli_signer *s = arg;
     for (;;) {
         pthread_mutex_lock(&s->mu);
-        size_t ch = s->next;
-        int stop = s->rc || ch * SIGN_CHUNK >= s->n;
-        if (!stop) s->next++;
+        size_t ch = claim(s);
         pthread_mutex_unlock(&s->mu);
-        if (stop) break;
-        int rc = 0;
-        size_t end = (ch + 1) * SIGN_CHUNK < s->n ? (ch + 1) * SIGN_CHUNK : s->n;
-        for (size_t i = ch * SIGN_CHUNK; !rc && i < end; i++)
-            rc = cli_sign(s->origin, &s->es[i], 0, s->uscc, s->k);
-        pthread_mutex_lock(&s->mu);
-        if (rc && !s->rc) s->rc = rc;
-        s->done[ch] = 1;
-        pthread_cond_broadcast(&s->cv);
-        pthread_mutex_unlock(&s->mu);
+        if (ch == (size_t)-1) break;
+        sign_chunk(s, ch);
     }
     return NULL;
 }
@@ -391,11 +402,12 @@ int cli_signer_start(struct cli_signer **out, const char *origin, struct ivl_ent
     s->k = k;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    /* One thread per core but one: the appending thread signs too, whenever
+     * the chunk it needs next is not signed yet (cli_signer_ready). */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned want = cores > 1 ? (cores > 64 ? 64 : (unsigned)cores) : 1;
+    unsigned want = cores > 2 ? (cores > 65 ? 64 : (unsigned)cores - 1) : 1;
     for (unsigned i = 0; i < want; i++)
         if (!pthread_create(&s->th[s->nth], NULL, signer_main, s)) s->nth++;
-    if (!s->nth) signer_main(s); /* no threads: sign everything now */
     *out = s;
     return 0;
 }
@@ -404,8 +416,16 @@ int cli_signer_ready(void *ctx, size_t index)
 {
     struct cli_signer *s = ctx;
     pthread_mutex_lock(&s->mu);
-    while (!s->done[index / SIGN_CHUNK] && !s->rc)
-        pthread_cond_wait(&s->cv, &s->mu);
+    while (!s->done[index / SIGN_CHUNK] && !s->rc) {
+        size_t ch = claim(s);
+        if (ch == (size_t)-1) {
+            pthread_cond_wait(&s->cv, &s->mu);
+            continue;
+        }
+        pthread_mutex_unlock(&s->mu);
+        sign_chunk(s, ch); /* rather than wait: the chunk needed, or a later one */
+        pthread_mutex_lock(&s->mu);
+    }
     int rc = s->rc;
     pthread_mutex_unlock(&s->mu);
     return rc;
@@ -414,6 +434,7 @@ int cli_signer_ready(void *ctx, size_t index)
 int cli_signer_finish(struct cli_signer *s)
 {
     if (!s) return 0;
+    signer_main(s); /* what no thread has claimed yet (an append that stopped early) */
     for (unsigned i = 0; i < s->nth; i++)
         pthread_join(s->th[i], NULL);
     int rc = s->rc;
