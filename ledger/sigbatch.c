@@ -32,6 +32,7 @@
 #define MAX_JOBS     64
 #define INLINE_BELOW 64 /* a final batch smaller than this is checked inline */
 #define CHUNK        16 /* signatures claimed at a time */
+#define EARLY        256 /* handed over before BATCH if the workers have run dry */
 
 struct sig_task {
     uint64_t seq;
@@ -179,6 +180,24 @@ static int submit(struct ivl_sigbatch *b)
     return 0;
 }
 
+/* Hands the filling buffer to the workers when it is full, or when it holds
+ * EARLY or more and the workers have claimed all they had: they never wait
+ * for a full buffer (an incremental verification has only a few). */
+static int maybe_submit(struct ivl_sigbatch *b)
+{
+    const struct buffer *bf = &b->buf[b->cur], *busy = &b->buf[b->cur ^ 1];
+    if (bf->n == BATCH) return submit(b);
+    if (bf->n >= EARLY && b->jobs > 1 &&
+        (!b->busy || atomic_load_explicit(&busy->next, memory_order_relaxed) >= busy->n))
+        return submit(b);
+    return 0;
+}
+
+int ivl_sigbatch_start(struct ivl_sigbatch *b)
+{
+    return b->buf[b->cur].n && b->jobs > 1 ? submit(b) : 0;
+}
+
 int ivl_sigbatch_flush(struct ivl_sigbatch *b)
 {
     struct buffer *bf = &b->buf[b->cur];
@@ -204,11 +223,8 @@ int ivl_sigbatch_add(struct ivl_sigbatch *b, const char *origin, const struct iv
     /* Signatures sit at the end of the leaf: 1 count byte, then (uscc, sig) pairs. */
     const uint8_t *sigs = body + body_len + 1;
     for (uint32_t i = 0; i < who->n; i++) {
+        TRY(maybe_submit(b));
         struct buffer *bf = &b->buf[b->cur];
-        if (bf->n == BATCH) {
-            TRY(submit(b));
-            bf = &b->buf[b->cur];
-        }
         struct sig_task *t = &bf->t[bf->n++];
         t->seq = e->seq;
         memcpy(t->sig, sigs + i * (IVL_USCC_LEN + IVL_SIG_LEN) + IVL_USCC_LEN, IVL_SIG_LEN);
@@ -223,11 +239,8 @@ int ivl_sigbatch_add(struct ivl_sigbatch *b, const char *origin, const struct iv
 int ivl_sigbatch_add_raw(struct ivl_sigbatch *b, uint64_t seq, const uint8_t *msg, size_t len,
                          const uint8_t sig[IVL_SIG_LEN], const uint8_t pub[IVL_PUB_LEN])
 {
+    TRY(maybe_submit(b));
     struct buffer *bf = &b->buf[b->cur];
-    if (bf->n == BATCH) {
-        TRY(submit(b));
-        bf = &b->buf[b->cur];
-    }
     struct sig_task *t = &bf->t[bf->n++];
     t->seq = seq;
     memcpy(t->sig, sig, IVL_SIG_LEN);

@@ -26,6 +26,9 @@ int ivl_sigbatch_add(struct ivl_sigbatch *b, const char *origin, const struct iv
  * (an entry, or the size of a checkpoint). */
 int ivl_sigbatch_add_raw(struct ivl_sigbatch *b, uint64_t seq, const uint8_t *msg, size_t len,
                          const uint8_t sig[IVL_SIG_LEN], const uint8_t pub[IVL_PUB_LEN]);
+/* Hands what is queued to the workers and returns at once (the caller has
+ * other work; ivl_sigbatch_flush() then waits). */
+int ivl_sigbatch_start(struct ivl_sigbatch *b);
 /* Checks everything queued. IVL_E_BAD_SIG naming the lowest failing entry. */
 int ivl_sigbatch_flush(struct ivl_sigbatch *b);
 /* The lowest failing entry seen, or UINT64_MAX. */

@@ -497,7 +497,8 @@ static int replay_log(struct ivl_ledger *l, struct ivl_state *orig, struct repla
             rc = rc ? ivl_st_mdb_err(rc, _("replay")) : replay_begin(rp, &st, origin);
         }
     }
-    if (!rc) rc = ivl_sigbatch_flush(b);
+    /* The last signatures are checked while the tables are compared. */
+    if (!rc) rc = ivl_sigbatch_start(b);
     if (rc && ivl_sigbatch_bad(b) != UINT64_MAX) rep->bad_seq = ivl_sigbatch_bad(b);
     rep->entries = start + rep->replayed;
     if (!rc) rc = ivl_merkle_root(&st, node_get, h.size, h.root);
@@ -553,19 +554,28 @@ static int verify_run(struct ivl_ledger *l, struct ivl_state *orig, struct repla
     rep->cache_from = start;
     TRY(ivl_sigbatch_new(o->jobs, &b));
     int rc = replay_log(l, orig, rp, o, b, rep, start);
-    if (!rc && !(rc = mdb_txn_begin(rp->env, NULL, MDB_RDONLY, &rs.txn))) {
+    rs.txn = NULL;
+    if (!rc && (rc = mdb_txn_begin(rp->env, NULL, MDB_RDONLY, &rs.txn))) {
+        rs.txn = NULL;
+        rc = ivl_st_mdb_err(rc, _("replay"));
+    }
+    if (!rc) {
+        /* While the last signatures are being checked. */
         memcpy(rs.dbi, rp->dbi, sizeof rs.dbi);
         snprintf(rs.origin, sizeof rs.origin, "%s", orig->origin);
         if (o->have_from) rc = check_from(&rs, o, rep->size, rep->root);
         for (int i = 0; !rc && i < IVL_DB_COUNT; i++)
             if (i != IVL_DB_CPS)
                 rc = compare_table(orig->txn, orig->dbi[i], rs.txn, rs.dbi[i], i, rep);
-        if (!rc)
-            rc = check_checkpoints(orig, &rs, log_pub, rep->size, &rep->checkpoints, b, start);
-        mdb_txn_abort(rs.txn);
-    } else if (!rc) {
-        rc = ivl_st_mdb_err(rc, _("replay"));
     }
+    /* A forged signature is the error to report, whatever else differs. */
+    if (ivl_err_exit(rc) != IVL_EXIT_IO && ivl_sigbatch_flush(b)) {
+        rc = IVL_E_BAD_SIG;
+        rep->bad_seq = ivl_sigbatch_bad(b);
+        rep->bad_table[0] = 0;
+    }
+    if (!rc) rc = check_checkpoints(orig, &rs, log_pub, rep->size, &rep->checkpoints, b, start);
+    if (rs.txn) mdb_txn_abort(rs.txn);
     ivl_sigbatch_free(b);
     return rc;
 }
