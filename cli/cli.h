@@ -77,10 +77,13 @@ int cli_sign(const char *origin, struct ivl_entry *e, unsigned slot, const char 
 /* Signs n entries as slot 0 by `uscc` on all cores, in chunks, while the
  * caller appends them: hook cli_signer_ready into the ledger with
  * ivl_ledger_set_ready(), then cli_signer_finish() (joins; the signing error,
- * if any). The key and entries must outlive the signer. */
+ * if any). The key and entries must outlive the signer. Entries from
+ * es[built] on are still being made: cli_signer_built() says how far they
+ * are (or, with error, that none will be appended). */
 struct cli_signer;
 int cli_signer_start(struct cli_signer **s, const char *origin, struct ivl_entry *es, size_t n,
-                     const char *uscc, const struct ivl_seckey *k);
+                     size_t built, const char *uscc, const struct ivl_seckey *k);
+void cli_signer_built(struct cli_signer *s, size_t built, int error);
 int cli_signer_ready(void *ctx, size_t index);
 int cli_signer_finish(struct cli_signer *s);
 /* Fills id and signing time of a new entry. */

@@ -251,7 +251,7 @@ static int party_batch(struct cli *c, const char *path, const char *keyp)
     uint8_t own[IVL_PUB_LEN];
     struct cli_signer *signer = NULL;
     if (!rc && !(rc = ivl_ledger_begin(c->l, &st))) {
-        rc = cli_signer_start(&signer, st.origin, es, n, auth.p.uscc, k);
+        rc = cli_signer_start(&signer, st.origin, es, n, n, auth.p.uscc, k);
         memcpy(own, ivl_key_public(k), IVL_PUB_LEN);
         ivl_ledger_end(&st);
     }

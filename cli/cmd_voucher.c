@@ -108,6 +108,8 @@ static int issue_batch(struct cli *c, const char *budget, const char *path, cons
     if (!rc) rc = cli_load_key(c, keyp, &k);
     if (!rc) rc = cli_key_party(c, k, IVL_ROLE_AUTHORITY, &auth);
     if (!rc && !(rc = ivl_ledger_begin(c->l, &st))) {
+        /* Signed on the other cores from the first rows made. */
+        rc = cli_signer_start(&signer, st.origin, es, n, 0, auth.p.uscc, k);
         for (size_t i = 0; !rc && i < n; i++) {
             lines[i] = ivl_csv_line(csv, i);
             cli_new_entry(c, &es[i], IVL_T_ISSUE);
@@ -120,8 +122,9 @@ static int issue_batch(struct cli *c, const char *budget, const char *path, cons
                 fprintf(stderr, _("ivl: %s line %u: %s\n"), path, lines[i], ivl_err_detail(r));
                 nbad++;
             }
+            if (!nbad && (i + 1) % 256 == 0) cli_signer_built(signer, i + 1, 0);
         }
-        if (!rc && !nbad) rc = cli_signer_start(&signer, st.origin, es, n, auth.p.uscc, k);
+        if (signer) cli_signer_built(signer, rc || nbad ? 0 : n, rc || nbad ? IVL_E_CSV : 0);
         ivl_ledger_end(&st);
     }
     uint8_t own[IVL_PUB_LEN];

@@ -344,6 +344,7 @@ struct cli_signer {
     ivl_uscc uscc;
     struct ivl_entry *es;
     size_t n, next; /* next chunk to claim */
+    size_t built;   /* entries es[0..built) are complete and may be signed */
     const struct ivl_seckey *k;
     unsigned char *done; /* per chunk */
     int rc;
@@ -367,28 +368,48 @@ static void sign_chunk(struct cli_signer *s, size_t ch)
     pthread_mutex_unlock(&s->mu);
 }
 
-/* The next chunk nobody has claimed, or (size_t)-1. Caller holds the lock. */
+#define NONE_LEFT ((size_t)-1)
+#define NOT_YET   ((size_t)-2)
+
+/* The next chunk nobody has claimed; NONE_LEFT, or NOT_YET while the caller
+ * is still making its entries. Caller holds the lock. */
 static size_t claim(struct cli_signer *s)
 {
-    if (s->rc || s->next * SIGN_CHUNK >= s->n) return (size_t)-1;
+    if (s->rc || s->next * SIGN_CHUNK >= s->n) return NONE_LEFT;
+    if (s->built < s->n && (s->next + 1) * SIGN_CHUNK > s->built) return NOT_YET;
     return s->next++;
 }
 
 static void *signer_main(void *arg)
 {
     struct cli_signer *s = arg;
+    pthread_mutex_lock(&s->mu);
     for (;;) {
-        pthread_mutex_lock(&s->mu);
         size_t ch = claim(s);
+        if (ch == NONE_LEFT) break;
+        if (ch == NOT_YET) {
+            pthread_cond_wait(&s->cv, &s->mu);
+            continue;
+        }
         pthread_mutex_unlock(&s->mu);
-        if (ch == (size_t)-1) break;
         sign_chunk(s, ch);
+        pthread_mutex_lock(&s->mu);
     }
+    pthread_mutex_unlock(&s->mu);
     return NULL;
 }
 
+void cli_signer_built(struct cli_signer *s, size_t built, int error)
+{
+    pthread_mutex_lock(&s->mu);
+    s->built = built;
+    if (error && !s->rc) s->rc = error; /* stop: nothing will be appended */
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
 int cli_signer_start(struct cli_signer **out, const char *origin, struct ivl_entry *es, size_t n,
-                     const char *uscc, const struct ivl_seckey *k)
+                     size_t built, const char *uscc, const struct ivl_seckey *k)
 {
     struct cli_signer *s = calloc(1, sizeof *s);
     if (!s || !(s->done = calloc(n / SIGN_CHUNK + 1, 1))) {
@@ -399,6 +420,7 @@ int cli_signer_start(struct cli_signer **out, const char *origin, struct ivl_ent
     snprintf(s->uscc, sizeof s->uscc, "%s", uscc);
     s->es = es;
     s->n = n;
+    s->built = built;
     s->k = k;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
@@ -418,7 +440,7 @@ int cli_signer_ready(void *ctx, size_t index)
     pthread_mutex_lock(&s->mu);
     while (!s->done[index / SIGN_CHUNK] && !s->rc) {
         size_t ch = claim(s);
-        if (ch == (size_t)-1) {
+        if (ch == NONE_LEFT || ch == NOT_YET) {
             pthread_cond_wait(&s->cv, &s->mu);
             continue;
         }
@@ -434,6 +456,10 @@ int cli_signer_ready(void *ctx, size_t index)
 int cli_signer_finish(struct cli_signer *s)
 {
     if (!s) return 0;
+    pthread_mutex_lock(&s->mu);
+    if (s->built < s->n) s->n = s->built; /* the caller stopped making entries */
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
     signer_main(s); /* what no thread has claimed yet (an append that stopped early) */
     for (unsigned i = 0; i < s->nth; i++)
         pthread_join(s->th[i], NULL);
