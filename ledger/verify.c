@@ -41,7 +41,8 @@
         if (rc_) return rc_;                                                                       \
     } while (0)
 
-#define REPLAY_COMMIT_EVERY 20000 /* entries per replay transaction */
+#define REPLAY_COMMIT_EVERY 8192  /* entries per replay transaction */
+#define REPLAY_DROP_EVERY   2048  /* entries between dropping the maps' pages */
 
 /* ---- the replay environment ---- */
 
@@ -335,7 +336,7 @@ static int compare_table(MDB_txn *a, MDB_dbi da, MDB_txn *b, MDB_dbi db, int whi
         }
         ra = mdb_cursor_get(ca, &ka, &va, MDB_NEXT);
         rb = mdb_cursor_get(cb, &kb, &vb, MDB_NEXT);
-        if (++walked % 65536 == 0) {
+        if (++walked % 8192 == 0) {
             drop_map(mdb_txn_env(a));
             drop_map(mdb_txn_env(b));
         }
@@ -489,9 +490,13 @@ static int replay_log(struct ivl_ledger *l, struct ivl_state *orig, struct repla
         }
         if ((seq + 1) % IVL_PROGRESS_EVERY == 0 || seq + 1 == stored.size)
             ivl_ledger_progress(l, seq + 1, stored.size);
-        if ((seq + 1) % REPLAY_COMMIT_EVERY == 0) {
+        if ((seq + 1) % REPLAY_DROP_EVERY == 0) {
+            /* The rules read state pages all over both maps: without this,
+             * the resident set would grow with the state. */
             drop_map(mdb_txn_env(orig->txn));
             drop_map(rp->env);
+        }
+        if ((seq + 1) % REPLAY_COMMIT_EVERY == 0) {
             rc = mdb_txn_commit(st.txn);
             st.txn = NULL;
             rc = rc ? ivl_st_mdb_err(rc, _("replay")) : replay_begin(rp, &st, origin);
