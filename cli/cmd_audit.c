@@ -11,6 +11,7 @@
 #include "proof.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -538,69 +539,161 @@ int cmd_export(struct cli *c, int argc, char **argv)
     return 0;
 }
 
-/* Parses an export: its leaves (decoded from base64 into one arena) and the
- * checkpoint note of its last line. */
-static int parse_export(const char *path, char *buf, size_t n, struct ivl_import_leaf **out,
-                        size_t *count, uint8_t **arena, char **note)
+/* One part of an export (whole lines), parsed on a thread of its own. */
+struct export_part {
+    const char *path;
+    char *from, *to;
+    size_t first_line; /* the number of the line before `from` */
+    struct ivl_import_leaf *lv;
+    size_t count, cap;
+    uint8_t *arena; /* the decoded leaves */
+    size_t used;
+    char *note;     /* a checkpoint line, and where it was */
+    size_t note_line, lines;
+    int rc;
+    char *msg; /* the first error's message */
+};
+
+static int part_line(struct export_part *pt, char *p, size_t len, size_t line)
 {
-    size_t cap = 0, lines = 0, used = 0;
+    json_error_t je;
+    if (pt->note)
+        return ivl_fail(IVL_E_INPUT, _("%s line %zu: text after the checkpoint line"), pt->path,
+                        line);
+    json_t *j = json_loadb(p, len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return ivl_fail(IVL_E_INPUT, _("%s line %zu: not a JSON object"), pt->path, line);
+    }
+    const char *cp = json_string_value(json_object_get(j, "checkpoint"));
+    if (cp) {
+        pt->note = strdup(cp);
+        pt->note_line = line;
+        json_decref(j);
+        return pt->note ? 0 : ivl_fail(IVL_E_NOMEM, _("out of memory"));
+    }
+    json_t *seq = json_object_get(j, "seq");
+    const char *leaf = json_string_value(json_object_get(j, "leaf"));
+    size_t bl, room = (size_t)(pt->to - pt->from) + 1 - pt->used;
+    int rc = 0;
+    if (!json_is_integer(seq) || json_integer_value(seq) < 0 || !leaf)
+        rc = ivl_fail(IVL_E_INPUT, _("%s line %zu: an entry needs \"seq\" and \"leaf\""),
+                      pt->path, line);
+    else if (sodium_base642bin(pt->arena + pt->used, room, leaf, strlen(leaf), NULL, &bl, NULL,
+                               sodium_base64_VARIANT_ORIGINAL))
+        rc = ivl_fail(IVL_E_DECODE, _("%s line %zu: \"leaf\" is not base64"), pt->path, line);
+    if (!rc && pt->count == pt->cap) {
+        size_t cap = pt->cap ? pt->cap * 2 : 1024;
+        struct ivl_import_leaf *nlv = realloc(pt->lv, cap * sizeof *nlv);
+        if (!nlv) rc = ivl_fail(IVL_E_NOMEM, _("out of memory"));
+        else pt->lv = nlv, pt->cap = cap;
+    }
+    if (!rc) {
+        pt->lv[pt->count].seq = (uint64_t)json_integer_value(seq);
+        pt->lv[pt->count].leaf = pt->arena + pt->used;
+        pt->lv[pt->count++].len = bl;
+        pt->used += bl;
+    }
+    json_decref(j);
+    return rc;
+}
+
+static void *parse_part(void *arg)
+{
+    struct export_part *pt = arg;
+    size_t line = pt->first_line;
+    pt->arena = malloc((size_t)(pt->to - pt->from) + 1);
+    if (!pt->arena) pt->rc = ivl_fail(IVL_E_NOMEM, _("out of memory"));
+    for (char *p = pt->from; !pt->rc && p < pt->to;) {
+        char *nl = memchr(p, '\n', (size_t)(pt->to - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(pt->to - p);
+        pt->rc = part_line(pt, p, len, ++line);
+        p += len + 1;
+    }
+    pt->lines = line - pt->first_line;
+    if (pt->rc) pt->msg = strdup(ivl_err_detail(pt->rc)); /* the detail is per thread */
+    return NULL;
+}
+
+#define EXPORT_PARTS_MAX 16
+
+struct export_parse {
+    struct export_part part[EXPORT_PARTS_MAX];
+    int n;
+};
+
+static void export_parse_free(struct export_parse *ep)
+{
+    for (int i = 0; i < ep->n; i++) {
+        free(ep->part[i].lv);
+        free(ep->part[i].arena);
+        free(ep->part[i].note);
+        free(ep->part[i].msg);
+    }
+    ep->n = 0;
+}
+
+/* Parses an export: its leaves (decoded from base64; they point into ep's
+ * arenas) and the checkpoint note of its last line. A large export is cut
+ * into parts at line ends and the parts are parsed on all cores at once. */
+static int parse_export(const char *path, char *buf, size_t n, struct export_parse *ep,
+                        struct ivl_import_leaf **out, size_t *count, const char **note)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int parts = n < (256u << 10) || cores < 2 ? 1 : cores > EXPORT_PARTS_MAX ? EXPORT_PARTS_MAX
+                                                                          : (int)cores;
+    pthread_t th[EXPORT_PARTS_MAX];
+    int started[EXPORT_PARTS_MAX] = {0};
+    char *from = buf;
+    size_t line = 0;
     *out = NULL;
     *count = 0;
     *note = NULL;
-    *arena = malloc(n + 1);
-    if (!*arena) return ivl_fail(IVL_E_NOMEM, _("out of memory"));
-    for (char *p = buf; p < buf + n;) {
-        char *nl = memchr(p, '\n', (size_t)(buf + n - p));
-        size_t len = nl ? (size_t)(nl - p) : (size_t)(buf + n - p);
-        json_error_t je;
-        lines++;
-        if (*note)
-            return ivl_fail(IVL_E_INPUT, _("%s line %zu: text after the checkpoint line"), path,
-                            lines);
-        json_t *j = json_loadb(p, len, JSON_REJECT_DUPLICATES, &je);
-        p += len + 1;
-        if (!json_is_object(j)) {
-            json_decref(j);
-            return ivl_fail(IVL_E_INPUT, _("%s line %zu: not a JSON object"), path, lines);
+    memset(ep, 0, sizeof *ep);
+    json_object_seed(0); /* before any thread makes a JSON object */
+    for (int i = 0; i < parts && from < buf + n; i++) {
+        char *to = i == parts - 1 ? buf + n : buf + n * (size_t)(i + 1) / (size_t)parts;
+        if (to < from) to = from;
+        if (to < buf + n) { /* cut after a line end */
+            char *nl = memchr(to, '\n', (size_t)(buf + n - to));
+            to = nl ? nl + 1 : buf + n;
         }
-        const char *cp = json_string_value(json_object_get(j, "checkpoint"));
-        if (cp) {
-            *note = strdup(cp);
-            json_decref(j);
-            if (!*note) return ivl_fail(IVL_E_NOMEM, _("out of memory"));
-            continue;
-        }
-        json_t *seq = json_object_get(j, "seq");
-        const char *leaf = json_string_value(json_object_get(j, "leaf"));
-        size_t bl;
-        if (!json_is_integer(seq) || json_integer_value(seq) < 0 || !leaf) {
-            json_decref(j);
-            return ivl_fail(IVL_E_INPUT, _("%s line %zu: an entry needs \"seq\" and \"leaf\""),
-                            path, lines);
-        }
-        if (sodium_base642bin(*arena + used, n + 1 - used, leaf, strlen(leaf), NULL, &bl, NULL,
-                              sodium_base64_VARIANT_ORIGINAL)) {
-            json_decref(j);
-            return ivl_fail(IVL_E_DECODE, _("%s line %zu: \"leaf\" is not base64"), path, lines);
-        }
-        if (*count == cap) {
-            cap = cap ? cap * 2 : 1024;
-            struct ivl_import_leaf *nlv = realloc(*out, cap * sizeof **out);
-            if (!nlv) {
-                json_decref(j);
-                return ivl_fail(IVL_E_NOMEM, _("out of memory"));
-            }
-            *out = nlv;
-        }
-        (*out)[*count].seq = (uint64_t)json_integer_value(seq);
-        (*out)[*count].leaf =
-            (const uint8_t *)(uintptr_t)used; /* offset until the arena is final */
-        (*out)[(*count)++].len = bl;
-        used += bl;
-        json_decref(j);
+        struct export_part *pt = &ep->part[ep->n++];
+        pt->path = path;
+        pt->from = from;
+        pt->to = to;
+        pt->first_line = line;
+        for (char *p = from; p < to && (p = memchr(p, '\n', (size_t)(to - p))); p++)
+            line++;
+        if (to > from && to[-1] != '\n') line++; /* a last line without its newline */
+        from = to;
     }
-    for (size_t i = 0; i < *count; i++)
-        (*out)[i].leaf = *arena + (uintptr_t)(*out)[i].leaf;
+    for (int i = 1; i < ep->n; i++)
+        started[i] = !pthread_create(&th[i], NULL, parse_part, &ep->part[i]);
+    if (ep->n) parse_part(&ep->part[0]);
+    for (int i = 1; i < ep->n; i++)
+        if (started[i])
+            pthread_join(th[i], NULL);
+        else
+            parse_part(&ep->part[i]);
+    /* The first error in the file, as if it had been read line by line. */
+    size_t total = 0;
+    for (int i = 0; i < ep->n; i++) {
+        struct export_part *pt = &ep->part[i];
+        if (pt->rc) return ivl_fail(pt->rc, "%s", pt->msg ? pt->msg : ivl_err_detail(pt->rc));
+        for (int k = i + 1; pt->note && k < ep->n; k++)
+            if (ep->part[k].lines)
+                return ivl_fail(IVL_E_INPUT, _("%s line %zu: text after the checkpoint line"),
+                                path, pt->note_line + 1);
+        total += pt->count;
+    }
+    if (total && !(*out = malloc(total * sizeof **out)))
+        return ivl_fail(IVL_E_NOMEM, _("out of memory"));
+    for (int i = 0; i < ep->n; i++) {
+        memcpy(*out + *count, ep->part[i].lv, ep->part[i].count * sizeof **out);
+        *count += ep->part[i].count;
+        if (ep->part[i].note) *note = ep->part[i].note;
+    }
     for (size_t i = 1; i < *count; i++)
         if ((*out)[i].seq != (*out)[i - 1].seq + 1)
             return ivl_fail(IVL_E_INPUT, _("%s: entries are not consecutive after %llu"), path,
@@ -632,14 +725,15 @@ int cmd_import(struct cli *c, int argc, char **argv)
     struct cli_opt opts[] = {{"--log-pub", OPT_STR, &pin}, {0}};
     PARSE(opts, pos, 1, &np);
     if (np != 1) return cli_error(c, ivl_fail(IVL_E_USAGE, _("import needs an export file")));
-    char *buf = NULL, *note = NULL;
+    char *buf = NULL;
+    const char *note = NULL;
     size_t n, count = 0;
     struct ivl_import_leaf *leaves = NULL;
-    uint8_t *arena = NULL;
+    struct export_parse ep = {0};
     struct ivl_import_report rep;
     int created = 0;
     int rc = ivl_file_read(pos[0], MAX_EXPORT_FILE, &buf, &n);
-    if (!rc) rc = parse_export(pos[0], buf, n, &leaves, &count, &arena, &note);
+    if (!rc) rc = parse_export(pos[0], buf, n, &ep, &leaves, &count, &note);
     free(buf);
     if (!rc) {
         rc = ivl_ledger_open(c->ledger_dir, &c->l);
@@ -665,8 +759,7 @@ int cmd_import(struct cli *c, int argc, char **argv)
         cli_progress_end(c);
     }
     free(leaves);
-    free(arena);
-    free(note);
+    export_parse_free(&ep); /* the leaves and the note */
     if (rc) {
         if (created) {
             char p[PATH_MAX];
