@@ -111,6 +111,8 @@ static int check_pinned_ledger(struct cli *c, const char *path)
 
 static int run_verify(struct cli *c, struct ivl_verify_opts *o, struct ivl_verify_report *rep)
 {
+    memset(rep, 0, sizeof *rep); /* reported even when the ledger does not open */
+    rep->bad_seq = UINT64_MAX;
     int rc = cli_open(c);
     if (!rc) {
         cli_progress_begin(c, CLI_PHASE_VERIFY);
@@ -397,8 +399,11 @@ int cmd_proof_check(struct cli *c, int argc, char **argv)
 
 int cmd_attest(struct cli *c, int argc, char **argv)
 {
-    const char *key = NULL;
-    struct cli_opt opts[] = {{"--key", OPT_STR, &key}, {0}};
+    const char *key = NULL, *cache = NULL, *nocache = NULL;
+    struct cli_opt opts[] = {{"--key", OPT_STR, &key},
+                             {"--cache", OPT_STR, &cache},
+                             {"--no-cache", OPT_FLAG, &nocache},
+                             {0}};
     PARSE(opts, NULL, 0, NULL);
     struct ivl_seckey *k = NULL;
     struct ivl_party_rec aud;
@@ -411,8 +416,11 @@ int cmd_attest(struct cli *c, int argc, char **argv)
     if (!rc) rc = cli_load_key(c, key, &k);
     if (!rc) rc = cli_key_party(c, k, IVL_ROLE_AUDITOR, &aud);
     char cbuf[PATH_MAX];
+    if (!rc && cache && nocache)
+        rc = ivl_fail(IVL_E_USAGE, _("--cache and --no-cache exclude each other"));
+    if (!rc && cache && !*cache) rc = ivl_fail(IVL_E_USAGE, _("--cache needs a directory"));
     o.tmpdir = tmpdir();
-    o.cache_dir = cache_dir(NULL, 0, cbuf, sizeof cbuf);
+    o.cache_dir = cache_dir(cache, nocache != NULL, cbuf, sizeof cbuf);
     if (!rc) rc = run_verify(c, &o, &rep);
     if (rc) {
         ivl_key_free(k);

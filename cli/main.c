@@ -132,9 +132,9 @@ static const struct cli_cmd commands[] = {
     {"checkpoint verify", cmd_checkpoint_verify, "checkpoint verify FILE --pub FILE",
      N_("Checks a C2SP signed checkpoint against a verifier key; needs no ledger.\n"), 0},
     {"checkpoint", cmd_checkpoint, "checkpoint", N_("Prints the current signed checkpoint.\n"), 0},
-    {"attest", cmd_attest, "attest --key AUD.key",
+    {"attest", cmd_attest, "attest --key AUD.key [--cache DIR | --no-cache]",
      N_("The auditor verifies the ledger, appends an attest entry and prints the checkpoint\n"
-        "cosigned by the log key and the auditor.\n"),
+        "cosigned by the log key and the auditor. --cache, --no-cache: as for verify.\n"),
      1},
     {"proof inclusion", cmd_proof_inclusion, "proof inclusion SEQ [--size N]",
      N_("Prints an inclusion proof (JSON) with the signed checkpoint of that size.\n"), 0},

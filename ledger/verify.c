@@ -21,7 +21,9 @@
 #include "note.h"
 #include "sigbatch.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -70,11 +72,15 @@ static int env_open(struct replay *r)
     if (!rc)
         rc = mdb_env_open(r->env, r->dir, MDB_NOSYNC | MDB_NOMETASYNC | MDB_NOTLS | MDB_NOLOCK,
                           0600);
-    if (!rc) rc = mdb_txn_begin(r->env, NULL, 0, &txn);
-    for (int i = 0; !rc && i < IVL_DB_COUNT; i++)
-        rc = mdb_dbi_open(txn, ivl_db_names[i], MDB_CREATE, &r->dbi[i]);
-    if (!rc && r->keep) rc = mdb_dbi_open(txn, "verified", MDB_CREATE, &r->verified);
-    if (!rc) rc = mdb_txn_commit(txn);
+    if (!rc && !(rc = mdb_txn_begin(r->env, NULL, 0, &txn))) {
+        for (int i = 0; !rc && i < IVL_DB_COUNT; i++)
+            rc = mdb_dbi_open(txn, ivl_db_names[i], MDB_CREATE, &r->dbi[i]);
+        if (!rc && r->keep) rc = mdb_dbi_open(txn, "verified", MDB_CREATE, &r->verified);
+        if (rc)
+            mdb_txn_abort(txn);
+        else
+            rc = mdb_txn_commit(txn);
+    }
     return rc ? ivl_st_mdb_err(rc, _("replay environment")) : 0;
 }
 
@@ -132,13 +138,20 @@ static int cache_open(struct replay *r, const char *base, const uint8_t log_pub[
     memset(r, 0, sizeof *r);
     r->keep = 1;
     r->lock_fd = -1;
+    struct stat sb;
     if ((size_t)snprintf(r->dir, sizeof r->dir, "%s/%s", base, hex) >= sizeof r->dir ||
         make_dirs(r->dir))
         return -1;
+    /* Yours alone: what is verified here decides later verdicts. */
+    if (lstat(r->dir, &sb) || !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid() ||
+        (sb.st_mode & 022))
+        return -1;
     char lock[PATH_MAX + 8];
     snprintf(lock, sizeof lock, "%s/lock", r->dir);
-    r->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (r->lock_fd < 0 || flock(r->lock_fd, LOCK_EX | LOCK_NB)) {
+    r->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    /* Another verification of this log: wait for it, so that the head it
+     * keeps is the one this run checks against. */
+    if (r->lock_fd < 0 || flock(r->lock_fd, LOCK_EX)) {
         replay_close(r);
         return -1;
     }
@@ -170,14 +183,48 @@ static int cache_reset(struct replay *r)
 }
 
 /* What the cache says it holds: the log verified up to `size` (root), every
- * signature from entry `sigs_from` on checked. */
+ * signature from entry `sigs_from` on checked, by the ivl build `build`. */
 struct cache_meta {
     uint64_t size, sigs_from;
     uint8_t root[32];
+    uint8_t build[32];
 };
 
-#define CACHE_MAGIC "ivl-cache-1"
-#define CACHE_REC   (sizeof CACHE_MAGIC + 8 + 8 + 32)
+#define CACHE_MAGIC "ivl-cache-2"
+#define CACHE_REC   (sizeof CACHE_MAGIC + 8 + 8 + 32 + 32)
+
+static int build_note(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+    (void)size;
+    crypto_hash_sha256_state *h = ctx;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_NOTE) continue;
+        const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
+        while (p + sizeof(ElfW(Nhdr)) <= end) {
+            const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)(const void *)p;
+            const uint8_t *name = p + sizeof *nh;
+            const uint8_t *desc = name + ((nh->n_namesz + 3) & ~3u);
+            if (desc + nh->n_descsz > end) break;
+            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && !memcmp(name, "GNU", 4))
+                crypto_hash_sha256_update(h, desc, nh->n_descsz);
+            p = desc + ((nh->n_descsz + 3) & ~3u);
+        }
+    }
+    return 1; /* the first object is the program itself */
+}
+
+/* This build of ivl: its version and the linker's build id of the program.
+ * The rules may change between builds, so a state replayed by another build
+ * is not trusted (it is replayed again from entry 0). */
+static void build_id(uint8_t out[32])
+{
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    crypto_hash_sha256_update(&h, (const uint8_t *)IVL_VERSION, strlen(IVL_VERSION));
+    dl_iterate_phdr(build_note, &h);
+    crypto_hash_sha256_final(&h, out);
+}
 
 static void be64_put(uint8_t *p, uint64_t v)
 {
@@ -193,6 +240,7 @@ static uint64_t be64_get(const uint8_t *p)
     return v;
 }
 
+/* The record, if it names the state the environment holds (0). */
 static int cache_meta_get(struct replay *r, struct cache_meta *m)
 {
     MDB_txn *txn;
@@ -207,6 +255,7 @@ static int cache_meta_get(struct replay *r, struct cache_meta *m)
         m->size = be64_get(p);
         m->sigs_from = be64_get(p + 8);
         memcpy(m->root, p + 16, 32);
+        memcpy(m->build, p + 48, 32);
         st.txn = txn;
         memcpy(st.dbi, r->dbi, sizeof st.dbi);
         /* The replayed head must be the state the record names. */
@@ -229,6 +278,7 @@ static int cache_meta_put(struct replay *r, MDB_txn *txn, const struct cache_met
         be64_put(rec + sizeof CACHE_MAGIC, m->size);
         be64_put(rec + sizeof CACHE_MAGIC + 8, m->sigs_from);
         memcpy(rec + sizeof CACHE_MAGIC + 16, m->root, 32);
+        memcpy(rec + sizeof CACHE_MAGIC + 48, m->build, 32);
         MDB_val v = {sizeof rec, rec};
         rc = mdb_put(txn, r->verified, &k, &v, 0);
     } else if (!rc) {
@@ -307,6 +357,10 @@ static int compare_table(MDB_txn *a, MDB_dbi da, MDB_txn *b, MDB_dbi db, int whi
     for (;;) {
         if (ra && ra != MDB_NOTFOUND) {
             rc = ivl_st_mdb_err(ra, ivl_db_names[which]);
+            break;
+        }
+        if (rb && rb != MDB_NOTFOUND) {
+            rc = ivl_st_mdb_err(rb, _("replay"));
             break;
         }
         if (ra == MDB_NOTFOUND && rb == MDB_NOTFOUND) break;
@@ -502,9 +556,14 @@ static int replay_log(struct ivl_ledger *l, struct ivl_state *orig, struct repla
             rc = rc ? ivl_st_mdb_err(rc, _("replay")) : replay_begin(rp, &st, origin);
         }
     }
-    /* The last signatures are checked while the tables are compared. */
-    if (!rc) rc = ivl_sigbatch_start(b);
-    if (rc && ivl_sigbatch_bad(b) != UINT64_MAX) rep->bad_seq = ivl_sigbatch_bad(b);
+    /* The last signatures are checked while the tables are compared; after a
+     * failure, an earlier forged signature is the error to report. */
+    if (!rc) {
+        rc = ivl_sigbatch_start(b);
+    } else if (ivl_sigbatch_flush(b)) {
+        rc = IVL_E_BAD_SIG;
+        rep->bad_seq = ivl_sigbatch_bad(b);
+    }
     rep->entries = start + rep->replayed;
     if (!rc) rc = ivl_merkle_root(&st, node_get, h.size, h.root);
     if (!rc) rc = ivl_st_put_head(&st, &h);
@@ -627,9 +686,11 @@ static int cache_save(struct replay *rp, struct ivl_state *orig, uint64_t start,
     k.mv_size = 8;
     k.mv_data = k8;
     if (!(rc = mdb_cursor_open(orig->txn, orig->dbi[IVL_DB_CPS], &cur))) {
-        for (int r = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); !rc && !r;
+        int r;
+        for (r = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); !rc && !r;
              r = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
             rc = mdb_put(txn, rp->dbi[IVL_DB_CPS], &k, &v, 0);
+        if (!rc && r != MDB_NOTFOUND) rc = r;
         mdb_cursor_close(cur);
     }
     if (rc) {
@@ -651,7 +712,7 @@ static int cache_save(struct replay *rp, struct ivl_state *orig, uint64_t start,
 static int witness_get(const struct replay *rp, uint64_t *size, uint8_t root[32])
 {
     char path[PATH_MAX + 8], hex[65];
-    unsigned long long n;
+    unsigned long long n = 0;
     snprintf(path, sizeof path, "%s/head", rp->dir);
     FILE *f = fopen(path, "re");
     if (!f) return -1;
@@ -668,14 +729,25 @@ static void witness_put(const struct replay *rp, uint64_t size, const uint8_t ro
     snprintf(path, sizeof path, "%s/head", rp->dir);
     snprintf(tmp, sizeof tmp, "%s/head.new", rp->dir);
     sodium_bin2hex(hex, sizeof hex, root, 32);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
     if (!f) {
         if (fd >= 0) close(fd);
         return;
     }
-    int ok = fprintf(f, "ivl-verified %llu %s\n", (unsigned long long)size, hex) > 0;
-    if (fclose(f) || !ok || rename(tmp, path)) unlink(tmp);
+    /* Durable: it is what a later rewrite of the log is caught against. */
+    int ok = fprintf(f, "ivl-verified %llu %s\n", (unsigned long long)size, hex) > 0 &&
+             !fflush(f) && !fsync(fileno(f));
+    if (fclose(f) || !ok || rename(tmp, path)) {
+        unlink(tmp);
+        return;
+    }
+    int dfd = open(rp->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
 }
 
 /* Removes the cache's data (after a failed verification): no error reported. */
@@ -688,13 +760,28 @@ static void cache_drop(struct replay *rp)
     unlink(data);
 }
 
+/* A log shorter than the head verified here: it must be a prefix of that
+ * history, which only the tree kept with that head can show. */
+static int check_shorter(struct replay *rp, int have_tree, uint64_t size, const uint8_t root[32],
+                         uint64_t w_size, uint8_t was[32])
+{
+    if (have_tree && !env_root(rp, size, was)) return 0;
+    char a[65];
+    sodium_bin2hex(a, sizeof a, root, 32);
+    return ivl_fail(IVL_E_FORK,
+                    _("this log has %llu entries, fewer than the %llu verified here, and the state "
+                      "kept here cannot show that it is a prefix of them: verify the longer log "
+                      "first, or remove %s"),
+                    (unsigned long long)size, (unsigned long long)w_size, rp->dir);
+}
+
 int ivl_verify(struct ivl_ledger *l, const struct ivl_verify_opts *o, struct ivl_verify_report *rep)
 {
     struct ivl_state orig;
     struct ivl_head stored;
     struct replay rp;
     struct timespec t0, t1;
-    uint8_t log_pub[32];
+    uint8_t log_pub[32], build[32];
     struct cache_meta cm = {0};
     uint64_t start = 0, from = o->have_from ? o->from_size : 0;
     uint8_t was_root[32], now_root[32];
@@ -705,6 +792,7 @@ int ivl_verify(struct ivl_ledger *l, const struct ivl_verify_opts *o, struct ivl
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(rep, 0, sizeof *rep);
     rep->bad_seq = UINT64_MAX;
+    build_id(build);
 
     int rc = ivl_ledger_begin(l, &orig);
     if (rc) goto out;
@@ -713,26 +801,39 @@ int ivl_verify(struct ivl_ledger *l, const struct ivl_verify_opts *o, struct ivl
     if (rc) goto out_orig;
     if (o->cache_dir && !cache_open(&rp, o->cache_dir, log_pub, orig.origin)) {
         cached = 1;
-        had = !cache_meta_get(&rp, &cm);
+        int meta = !cache_meta_get(&rp, &cm);
+        had = meta && !memcmp(cm.build, build, 32); /* replayed by these rules */
         witnessed = !witness_get(&rp, &w_size, w_root);
         if (witnessed && w_size > stored.size) {
             /* Shorter than what was verified here (a replica behind, or a
-             * rollback): its root must be the one the cache has at its size;
+             * rollback): it is checked against the tree kept with that head;
              * the cache is left to the longer log. */
-            shorter = had && cm.size == w_size && !env_root(&rp, stored.size, was_root);
+            rc = check_shorter(&rp, meta && cm.size == w_size && !memcmp(cm.root, w_root, 32),
+                               stored.size, stored.root, w_size, was_root);
+            shorter = !rc;
             snprintf(cdir, sizeof cdir, "%s", rp.dir);
             replay_close(&rp);
             cached = had = witnessed = 0;
+            if (rc) goto out_orig;
         }
     }
-    if (!cached && (rc = replay_open(&rp, o->tmpdir))) goto out_orig;
     if (cached) {
         /* Incremental, and every signature the cache skipped is before --from. */
         if (had && o->have_from && (from >= cm.size || cm.sigs_from <= from)) start = cm.size;
         /* Until this run succeeds, the cache holds no verified state. */
-        rc = start ? cache_meta_put(&rp, NULL, NULL) : cache_reset(&rp);
+        if (start ? cache_meta_put(&rp, NULL, NULL) : cache_reset(&rp)) {
+            /* A cache that cannot be written is no reason to fail: replay in
+             * $TMPDIR (the head kept there is still checked below). */
+            if (rp.env) mdb_env_close(rp.env);
+            rp.env = NULL;
+            snprintf(cdir, sizeof cdir, "%s", rp.dir);
+            replay_close(&rp);
+            cached = start = 0;
+            ivl_err_clear();
+        }
     }
-    if (!rc) rc = verify_run(l, &orig, &rp, o, log_pub, start, rep);
+    if (!cached && (rc = replay_open(&rp, o->tmpdir))) goto out_orig;
+    rc = verify_run(l, &orig, &rp, o, log_pub, start, rep);
     if (rc && start && ivl_err_exit(rc) != IVL_EXIT_IO) {
         /* Not confirmed from the cache: decide from entry 0 instead. */
         start = 0;
@@ -741,15 +842,20 @@ int ivl_verify(struct ivl_ledger *l, const struct ivl_verify_opts *o, struct ivl
     }
     /* What this auditor verified before is part of the verdict. */
     if (!rc && witnessed && !env_root(&rp, w_size, now_root))
-        rc = check_history(w_size, w_root, now_root, rp.dir);
+        rc = check_history(w_size, w_root, now_root, cached ? rp.dir : cdir);
     if (!rc && shorter) rc = check_history(rep->size, was_root, rep->root, cdir);
     if (cached && !rc) {
         struct cache_meta now = {.size = rep->size, .sigs_from = from};
         if (start && from <= start) now.sigs_from = cm.sigs_from;
         memcpy(now.root, rep->root, 32);
-        rc = cache_save(&rp, &orig, start, &now);
-        if (!rc) witness_put(&rp, rep->size, rep->root);
-        if (!rc) snprintf(rep->cache_dir, sizeof rep->cache_dir, "%s", rp.dir);
+        memcpy(now.build, build, 32);
+        if (!cache_save(&rp, &orig, start, &now)) {
+            witness_put(&rp, rep->size, rep->root);
+            snprintf(rep->cache_dir, sizeof rep->cache_dir, "%s", rp.dir);
+        } else {
+            cache_drop(&rp); /* the verdict stands; the next run replays from 0 */
+            ivl_err_clear();
+        }
     } else if (cached) {
         cache_drop(&rp);
     }

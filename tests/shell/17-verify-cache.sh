@@ -127,6 +127,56 @@ grep -q "rewritten since it was last verified here" "$ERR" || fail "not named: $
 "$IVL" --json -L Behind verify --no-cache >/dev/null || fail "alone, the other history verifies"
 "$IVL" -L L verify >/dev/null || fail "L is still the history verified here"
 
+echo "-- once the state is gone, a shorter rewritten history is not accepted either"
+# Fork2: Behind's history (which diverged from L above), made longer than L
+cp -a Behind Fork2
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24; do
+    "$IVL" -L Fork2 issue --budget B --to "$U_SME" --amount 3 --key auth.key >/dev/null || fail "Fork2"
+done
+"$IVL" -L L verify >/dev/null || fail "L before Fork2"
+assert_exit 3 "$IVL" --json -L Fork2 verify # rewritten at L's size: the state is dropped
+assert_code fork
+assert_exit 3 "$IVL" --json -L Behind verify # shorter, and no tree left to show it is a prefix
+assert_code fork
+assert_grep "fewer than the" "$ERR"
+"$IVL" -L L verify >/dev/null || fail "L is still the history verified here"
+"$IVL" --json -L Behind verify >/dev/null 2>&1 && fail "Behind diverged from L: it must not verify against L's head"
+
+echo "-- another verification of the same log holding the cache: wait, then check"
+if command -v flock >/dev/null; then
+    "$IVL" -L L verify >/dev/null || fail "L"
+    flock "$dir/lock" sleep 1 &
+    sleep 0.2
+    assert_exit 3 "$IVL" --json -L Fork2 verify
+    assert_code fork
+    wait
+fi
+
+echo "-- a state replayed by another build of ivl is not used"
+if command -v mdb_dump >/dev/null && command -v mdb_load >/dev/null; then
+    "$IVL" -L L verify >/dev/null || fail "L"
+    "$IVL" -L L checkpoint >cp4
+    mdb_dump -s verified "$dir" >v.dump
+    /usr/bin/python3 - v.dump <<'PY'
+import sys
+p = sys.argv[1]
+lines = open(p).read().split("\n")
+i = lines.index("HEADER=END") + 2
+v = lines[i]
+lines[i] = v[:-1] + ("0" if v[-1] != "0" else "1")  # the last byte of the build id
+open(p, "w").write("\n".join(lines))
+PY
+    mdb_load -s verified -f v.dump "$dir" 2>/dev/null || fail "mdb_load verified"
+    rm -f "$dir/lock.mdb"
+    "$IVL" --json -L L verify --from cp4 >b.json || fail "another build's cache"
+    [ "$(jget b.json cache.replayed_from)" = 0 ] || fail "another build's replayed state was used"
+fi
+
+echo "-- a ledger that does not open: no stray figures in the JSON"
+assert_exit 4 "$IVL" --json -L nowhere verify
+"$IVL" --json -L nowhere verify >nw.json 2>/dev/null || true
+[ "$(jget nw.json replayed)" = 0 ] || fail "replayed: $(jget nw.json replayed)"
+
 echo "-- --cache DIR, and bad flags"
 "$IVL" --json -L L verify --cache mine >mine.json || fail "--cache mine"
 case $(jget mine.json cache.dir) in mine/*) ;; *) fail "--cache ignored: $(jget mine.json cache.dir)" ;; esac
