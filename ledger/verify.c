@@ -390,7 +390,7 @@ static int compare_table(MDB_txn *a, MDB_dbi da, MDB_txn *b, MDB_dbi db, int whi
         }
         ra = mdb_cursor_get(ca, &ka, &va, MDB_NEXT);
         rb = mdb_cursor_get(cb, &kb, &vb, MDB_NEXT);
-        if (++walked % 8192 == 0) {
+        if (++walked % 4096 == 0) {
             drop_map(mdb_txn_env(a));
             drop_map(mdb_txn_env(b));
         }
@@ -436,7 +436,7 @@ static int check_checkpoints(struct ivl_state *orig, struct ivl_state *rep_st,
                           (unsigned long long)s, (unsigned long long)size);
             break;
         }
-        if (++*count % 512 == 0) { /* the roots read nodes all over the tree */
+        if (++*count % 64 == 0) { /* the roots read nodes all over the tree */
             drop_map(mdb_txn_env(orig->txn));
             drop_map(mdb_txn_env(rep_st->txn));
         }
