@@ -11,6 +11,8 @@ set -eu
 IVL=${IVL:-$(pwd)/ivl}
 OUT=${1:-demo-out}
 rm -rf "$OUT" && mkdir -p "$OUT" && cd "$OUT"
+# The auditor's verified state (ivl verify keeps it) stays with the demo.
+export XDG_CACHE_HOME="$PWD/cache"
 # Step headings follow the language of the messages (LANG=zh_CN.UTF-8: Chinese).
 step() {
     case "${LC_ALL:-${LC_MESSAGES:-${LANG:-}}}" in
