@@ -503,8 +503,8 @@ int cmd_log(struct cli *c, int argc, char **argv)
             char t[40], sum[600], id[37];
             ivl_time_format_human(e.appended_at, t, sizeof t);
             cli_entry_summary(&st, &e, sum, sizeof sum);
-            printf("%6llu  %s  %-8s  %.8s  %s\n", (unsigned long long)s, t, ivl_type_name(e.type),
-                   cli_id_str(e.id, id), sum);
+            printf("%6llu  %s  %-8s  %s  %s\n", (unsigned long long)s, t, ivl_type_name(e.type),
+                   cli_id_short(e.id, id), sum);
         }
         ivl_entry_free(&e);
     }

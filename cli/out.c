@@ -32,6 +32,15 @@ const char *cli_id_str(const uint8_t id[IVL_ID_LEN], char *buf)
     return buf;
 }
 
+/* The last 8 hex digits of an id, for listings: ids are time-ordered (UUID
+ * version 7), so their first digits are the same for ids made close
+ * together; the last ones differ. buf of 37. */
+const char *cli_id_short(const uint8_t id[IVL_ID_LEN], char *buf)
+{
+    cli_id_str(id, buf);
+    return buf + 36 - 8;
+}
+
 void cli_hex(const uint8_t *p, size_t n, char *out)
 {
     sodium_bin2hex(out, 2 * n + 1, p, n);
@@ -237,21 +246,21 @@ void cli_entry_summary(struct ivl_state *st, const struct ivl_entry *e, char *ou
                  party_name(st, e->u.redeem.provider, nm2, sizeof nm2));
         break;
     case IVL_T_CLAIM:
-        snprintf(out, n, _("%s for redemption %.8s"), cli_amt(e->u.claim.amount, a1),
-                 cli_id_str(e->u.claim.redemption, id));
+        snprintf(out, n, _("%s for redemption %s"), cli_amt(e->u.claim.amount, a1),
+                 cli_id_short(e->u.claim.redemption, id));
         break;
     case IVL_T_APPROVE:
-        snprintf(out, n, _("claim %.8s"), cli_id_str(e->u.target.target, id));
+        snprintf(out, n, _("claim %s"), cli_id_short(e->u.target.target, id));
         break;
     case IVL_T_PAY:
-        snprintf(out, n, _("claim %.8s, bank ref %s"), cli_id_str(e->u.target.target, id),
+        snprintf(out, n, _("claim %s, bank ref %s"), cli_id_short(e->u.target.target, id),
                  e->u.target.text);
         break;
     case IVL_T_CANCEL:
     case IVL_T_REJECT:
     case IVL_T_CLAWBACK:
     case IVL_T_REVOKE:
-        snprintf(out, n, "%.8s: %s", cli_id_str(e->u.target.target, id), e->u.target.text);
+        snprintf(out, n, "%s: %s", cli_id_short(e->u.target.target, id), e->u.target.text);
         break;
     case IVL_T_EXPIRE: {
         uint64_t sum = 0;

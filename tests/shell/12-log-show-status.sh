@@ -99,6 +99,17 @@ printf '0 genesis\n1 party\n2 party\n3 party\n4 party\n5 suspend\n' >want
 cmp -s got want || fail "log order/types: $(cat got)"
 assert_grep '2026-03-01 09:00:00' "$OUT"
 assert_grep "$U_PROV" "$OUT"
+# the id column is the last 8 digits of each id (ids are time-ordered, so
+# these are the ones that differ), and they differ from line to line
+awk '{print $5}' "$OUT" >short
+"$IVL" --json -L L log >log.json
+"$PY" - log.json >want <<'PY'
+import json, sys
+for e in json.load(open(sys.argv[1])):
+    print(e["id"][-8:])
+PY
+cmp -s short want || fail "log id column: $(cat short) / $(cat want)"
+[ "$(sort -u short | wc -l)" = 6 ] || fail "log shows the same short id twice: $(cat short)"
 assert_exit 0 "$IVL" -L L log --from 2 --limit 2
 awk '{print $1}' "$OUT" | tr '\n' ' ' | grep -qx '2 3 ' || fail "log --from 2 --limit 2: $(cat "$OUT")"
 assert_exit 0 "$IVL" -L L log --from 6
