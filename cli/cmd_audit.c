@@ -698,7 +698,8 @@ static int parse_export(const char *path, char *buf, size_t n, struct export_par
     if (total && !(*out = malloc(total * sizeof **out)))
         return ivl_fail(IVL_E_NOMEM, _("out of memory"));
     for (int i = 0; i < ep->n; i++) {
-        memcpy(*out + *count, ep->part[i].lv, ep->part[i].count * sizeof **out);
+        if (ep->part[i].count) /* (a part may hold no entry: lv is NULL then) */
+            memcpy(*out + *count, ep->part[i].lv, ep->part[i].count * sizeof **out);
         *count += ep->part[i].count;
         if (ep->part[i].note) *note = ep->part[i].note;
     }
