@@ -376,6 +376,7 @@ static int append_txn(struct ivl_ledger *l, struct ivl_entry *es, size_t n, int6
     struct ivl_state st;
     struct ivl_head h;
     TRY(begin(l, 0, &st));
+    ivl_st_cache_begin(&st);
     int rc = ivl_st_head(&st, &h);
     if (!rc && now < h.last_time) {
         if (flags & IVL_APPEND_CLAMP_TIME)
@@ -403,6 +404,8 @@ static int append_txn(struct ivl_ledger *l, struct ivl_entry *es, size_t n, int6
         *failed = (size_t)(ivl_sigbatch_bad(sb) - first);
     }
     ivl_sigbatch_free(sb);
+    if (!rc) rc = ivl_st_cache_flush(&st);
+    ivl_st_cache_end();
     if (!rc) rc = ivl_merkle_root(&st, node_get, h.size, h.root);
     if (!rc) rc = ivl_st_put_head(&st, &h);
     if (!rc && !(flags & IVL_APPEND_NO_CHECKPOINT)) rc = put_checkpoint(l, &st, &h);

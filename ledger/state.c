@@ -106,6 +106,51 @@ int ivl_st_put_head(struct ivl_state *st, const struct ivl_head *h)
     return put_buf(st, IVL_DB_META, "head", 4, &b);
 }
 
+/* ---- the cache of one batch append ----
+ *
+ * Within the write transaction of a batch, every issue reads and rewrites the
+ * same budget record and looks up the same signer. While ivl_st_cache_begin()
+ * is in effect for a transaction (thread-local, matched by the transaction
+ * pointer, so no other state sees it), the budget last written stays decoded
+ * here and is put once, by ivl_st_cache_flush() before the commit; and the
+ * last few party records read are kept decoded (a put of a party drops its
+ * copy). The bytes in the table at the commit are those the same puts in
+ * sequence would leave, which `ivl verify` checks. */
+#define PARTY_CACHE 4
+
+static _Thread_local struct {
+    MDB_txn *txn;
+    int have_b, dirty_b;
+    struct ivl_budget_rec b;
+    int np, next_p;
+    struct ivl_party_rec p[PARTY_CACHE];
+} bc;
+
+static int put_budget_now(struct ivl_state *st, const struct ivl_budget_rec *b);
+
+void ivl_st_cache_begin(struct ivl_state *st)
+{
+    memset(&bc, 0, sizeof bc);
+    bc.txn = st->txn;
+}
+
+int ivl_st_cache_flush(struct ivl_state *st)
+{
+    if (bc.txn != st->txn || !bc.dirty_b) return 0;
+    bc.dirty_b = 0;
+    return put_budget_now(st, &bc.b);
+}
+
+void ivl_st_cache_end(void)
+{
+    memset(&bc, 0, sizeof bc);
+}
+
+static int cached(const struct ivl_state *st)
+{
+    return bc.txn && bc.txn == st->txn;
+}
+
 /* ---- parties ---- */
 
 int ivl_rec_party(const MDB_val *v, struct ivl_party_rec *p)
@@ -122,12 +167,28 @@ int ivl_rec_party(const MDB_val *v, struct ivl_party_rec *p)
 int ivl_st_party(struct ivl_state *st, const char *uscc, struct ivl_party_rec *p)
 {
     MDB_val v;
+    if (cached(st))
+        for (int i = 0; i < bc.np; i++)
+            if (!memcmp(bc.p[i].p.uscc, uscc, IVL_USCC_LEN)) {
+                *p = bc.p[i];
+                return 0;
+            }
     TRY(ivl_st_get(st, IVL_DB_PARTIES, uscc, IVL_USCC_LEN, &v));
-    return ivl_rec_party(&v, p);
+    TRY(ivl_rec_party(&v, p));
+    if (cached(st)) {
+        bc.p[bc.next_p] = *p;
+        bc.next_p = (bc.next_p + 1) % PARTY_CACHE;
+        if (bc.np < PARTY_CACHE) bc.np++;
+    }
+    return 0;
 }
 
 int ivl_st_put_party(struct ivl_state *st, const struct ivl_party_rec *p)
 {
+    if (cached(st)) /* read again from the table from now on */
+        for (int i = 0; i < bc.np; i++)
+            if (!memcmp(bc.p[i].p.uscc, p->p.uscc, IVL_USCC_LEN))
+                memset(bc.p[i].p.uscc, 0, sizeof bc.p[i].p.uscc);
     struct ivl_buf b = {0};
     ivl_buf_party(&b, &p->p);
     ivl_buf_u8(&b, p->status);
@@ -158,11 +219,29 @@ int ivl_rec_budget(const MDB_val *v, struct ivl_budget_rec *b)
 int ivl_st_budget(struct ivl_state *st, const char *id, struct ivl_budget_rec *b)
 {
     MDB_val v;
+    if (cached(st) && bc.have_b && !strcmp(bc.b.b.budget, id)) {
+        *b = bc.b;
+        return 0;
+    }
     TRY(ivl_st_get(st, IVL_DB_BUDGETS, id, strlen(id), &v));
-    return ivl_rec_budget(&v, b);
+    TRY(ivl_rec_budget(&v, b));
+    if (cached(st) && !bc.dirty_b) { /* a dirty one stays until it is flushed */
+        bc.b = *b;
+        bc.have_b = 1;
+    }
+    return 0;
 }
 
 int ivl_st_put_budget(struct ivl_state *st, const struct ivl_budget_rec *b)
+{
+    if (!cached(st)) return put_budget_now(st, b);
+    if (bc.dirty_b && strcmp(bc.b.b.budget, b->b.budget)) TRY(ivl_st_cache_flush(st));
+    bc.b = *b;
+    bc.have_b = bc.dirty_b = 1;
+    return 0;
+}
+
+static int put_budget_now(struct ivl_state *st, const struct ivl_budget_rec *b)
 {
     struct ivl_buf o = {0};
     ivl_buf_str(&o, b->b.budget);

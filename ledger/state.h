@@ -137,6 +137,12 @@ int ivl_st_put_head(struct ivl_state *st, const struct ivl_head *h);
 int ivl_st_party(struct ivl_state *st, const char *uscc, struct ivl_party_rec *p);
 int ivl_st_put_party(struct ivl_state *st, const struct ivl_party_rec *p);
 int ivl_st_budget(struct ivl_state *st, const char *id, struct ivl_budget_rec *b);
+/* The cache of one batch append (state.c): begin after the write transaction
+ * begins; flush before anything but the rules reads the tables and before
+ * the commit; end on every way out. */
+void ivl_st_cache_begin(struct ivl_state *st);
+int ivl_st_cache_flush(struct ivl_state *st);
+void ivl_st_cache_end(void);
 int ivl_st_put_budget(struct ivl_state *st, const struct ivl_budget_rec *b);
 int ivl_st_voucher(struct ivl_state *st, const uint8_t id[IVL_ID_LEN], struct ivl_voucher_rec *v);
 int ivl_st_put_voucher(struct ivl_state *st, const struct ivl_voucher_rec *v);
