@@ -121,6 +121,17 @@ static int make_dirs(char *path)
     return mkdir(path, 0700) && errno != EEXIST ? -1 : 0;
 }
 
+/* Closes the cache's environment and removes its data file (the record goes
+ * with it; `head` stays). -1 with errno if the file is there and stays. */
+static int cache_drop(struct replay *r)
+{
+    char data[PATH_MAX + 16];
+    if (r->env) mdb_env_close(r->env);
+    r->env = NULL;
+    snprintf(data, sizeof data, "%s/data.mdb", r->dir);
+    return unlink(data) && errno != ENOENT ? -1 : 0;
+}
+
 /* The cache of this log under `base`, locked for this process. Fails (and
  * the caller replays into a temporary environment) if it cannot be made or
  * another verification holds it. */
@@ -157,11 +168,7 @@ static int cache_open(struct replay *r, const char *base, const uint8_t log_pub[
     }
     if (env_open(r)) {
         /* Not an environment any more (a crash, a full disk): start afresh. */
-        char data[PATH_MAX + 16];
-        if (r->env) mdb_env_close(r->env);
-        r->env = NULL;
-        snprintf(data, sizeof data, "%s/data.mdb", r->dir);
-        if (unlink(data) || env_open(r)) {
+        if (cache_drop(r) || env_open(r)) {
             replay_close(r);
             return -1;
         }
@@ -172,11 +179,7 @@ static int cache_open(struct replay *r, const char *base, const uint8_t log_pub[
 /* Empties the cache: a new data file. */
 static int cache_reset(struct replay *r)
 {
-    char data[PATH_MAX + 16];
-    mdb_env_close(r->env);
-    r->env = NULL;
-    snprintf(data, sizeof data, "%s/data.mdb", r->dir);
-    if (unlink(data) && errno != ENOENT)
+    if (cache_drop(r))
         return ivl_fail(IVL_E_IO, _("cannot reset the verification cache %s: %s"), r->dir,
                         strerror(errno));
     return env_open(r);
@@ -753,16 +756,6 @@ static void witness_put(const struct replay *rp, uint64_t size, const uint8_t ro
     }
 }
 
-/* Removes the cache's data (after a failed verification): no error reported. */
-static void cache_drop(struct replay *rp)
-{
-    char data[PATH_MAX + 16];
-    mdb_env_close(rp->env);
-    rp->env = NULL;
-    snprintf(data, sizeof data, "%s/data.mdb", rp->dir);
-    unlink(data);
-}
-
 /* A log shorter than the head verified here: it must be a prefix of that
  * history, which only the tree kept with that head can show. */
 static int check_shorter(struct replay *rp, int have_tree, uint64_t size, const uint8_t root[32],
@@ -827,8 +820,6 @@ int ivl_verify(struct ivl_ledger *l, const struct ivl_verify_opts *o, struct ivl
         if (start ? cache_meta_put(&rp, NULL, NULL) : cache_reset(&rp)) {
             /* A cache that cannot be written is no reason to fail: replay in
              * $TMPDIR (the head kept there is still checked below). */
-            if (rp.env) mdb_env_close(rp.env);
-            rp.env = NULL;
             snprintf(cdir, sizeof cdir, "%s", rp.dir);
             replay_close(&rp);
             cached = start = 0;

@@ -98,31 +98,6 @@ verify_refuses()
 
 # ---- through LMDB: change one byte of one stored value in each table
 if command -v mdb_dump >/dev/null 2>&1 && command -v mdb_load >/dev/null 2>&1; then
-    cat >tamper.py <<'EOF'
-# tamper.py DIR DB INDEX OFFSET: flips the low bit of byte OFFSET of the value
-# of record INDEX (negative: from the end) of table DB, via mdb_dump/mdb_load.
-# tamper.py DIR DB add KEYHEX VALHEX: adds a record.
-# Exit 9 when the value is empty.
-import subprocess, sys
-d, db = sys.argv[1], sys.argv[2]
-out = subprocess.run(["mdb_dump", "-s", db, d], check=True, capture_output=True, text=True).stdout
-lines = out.split("\n")
-h = lines.index("HEADER=END")
-header = [l for l in lines[:h + 1] if not l.startswith("db_pagesize")]
-body = [l for l in lines[h + 1:] if l.startswith(" ")]
-recs = [(bytes.fromhex(body[i][1:]), bytes.fromhex(body[i + 1][1:])) for i in range(0, len(body), 2)]
-if sys.argv[3] == "add":
-    new = [(bytes.fromhex(sys.argv[4]), bytes.fromhex(sys.argv[5]))]
-else:
-    k, v = recs[int(sys.argv[3])]
-    v = bytearray(v)
-    if not v:
-        sys.exit(9)
-    v[int(sys.argv[4])] ^= 0x01
-    new = [(k, bytes(v))]
-text = "\n".join(header) + "\n" + "".join(" %s\n %s\n" % (k.hex(), v.hex()) for k, v in new) + "DATA=END\n"
-subprocess.run(["mdb_load", "-s", db, d], input=text, check=True, text=True, stderr=subprocess.DEVNULL)
-EOF
     tables=$(mdb_dump -l L)
     for t in budgets caps checkpoints claims contracts holdings ids leaves meta nodes parties pubkeys \
         redemptions vouchers; do
@@ -136,9 +111,9 @@ EOF
             cp -r L T
             rc=0
             # shellcheck disable=SC2086
-            "$PY" tamper.py T "$t" $case || rc=$?
+            "$PY" "$LMDB_EDIT" T "$t" $case || rc=$?
             [ $rc = 9 ] && continue # an empty value: nothing to flip
-            [ $rc = 0 ] || fail "tamper.py T $t $case"
+            [ $rc = 0 ] || fail "lmdb-edit.py T $t $case"
             verify_refuses T "table $t, record/offset $case"
             [ "$t" = leaves ] || [ "$t" = meta ] && smoke T
         done
@@ -146,15 +121,15 @@ EOF
     [ $n -ge 20 ] || fail "only $n tampered copies"
     # A record added to a table.
     rm -rf T && cp -r L T
-    "$PY" tamper.py T parties add "$(printf '%s' "$(uscc_of 91140521MA0000077)" | od -An -tx1 | tr -d ' \n')" \
+    "$PY" "$LMDB_EDIT" T parties add "$(printf '%s' "$(uscc_of 91140521MA0000077)" | od -An -tx1 | tr -d ' \n')" \
         "$(mdb_dump -s parties L | sed -n '/HEADER=END/{n;n;p;q}' | tr -d ' ')"
     verify_refuses T "a party added to the table"
     rm -rf T && cp -r L T
-    "$PY" tamper.py T ids add 00112233445566778899aabbccddeeff 0000000000000003
+    "$PY" "$LMDB_EDIT" T ids add 00112233445566778899aabbccddeeff 0000000000000003
     verify_refuses T "an id added"
     # The tampered copy of a leaf cannot be exported as a valid replica either.
     rm -rf T && cp -r L T
-    "$PY" tamper.py T leaves 6 -1
+    "$PY" "$LMDB_EDIT" T leaves 6 -1
     verify_refuses T "leaf 6"
     rc=0
     "$IVL" -L T export --out t.jsonl >/dev/null 2>&1 || rc=$?

@@ -76,34 +76,14 @@ skipped=$(jget incr.json signatures_skipped)
 if command -v mdb_dump >/dev/null && command -v mdb_load >/dev/null; then
     # change one budget total through LMDB itself: both verdicts must be 3
     cp -a L T
-    mdb_dump -s budgets T >budgets.dump
-    /usr/bin/python3 - budgets.dump <<'PY'
-import sys
-p = sys.argv[1]
-lines = open(p).read().split("\n")
-# after HEADER=END come key/value lines (hex, leading space); change the value's last hex digit
-i = lines.index("HEADER=END") + 2
-v = lines[i]
-lines[i] = v[:-1] + ("0" if v[-1] != "0" else "1")
-open(p, "w").write("\n".join(lines))
-PY
-    mdb_load -s budgets -f budgets.dump T 2>/dev/null || fail "mdb_load"
+    "$PY" "$LMDB_EDIT" T budgets 0 -1 || fail "change a budget"
     assert_exit 3 "$IVL" -L T verify
     assert_exit 3 "$IVL" -L T verify --from kept.cp
 
     # damage one stored entry: what reads the log refuses it instead of using it
     rm -rf T && cp -a L T
-    mdb_dump -s leaves T >leaves.dump
-    /usr/bin/python3 - leaves.dump <<'PY'
-import sys
-p = sys.argv[1]
-lines = open(p).read().split("\n")
-i = lines.index("HEADER=END") + 2 * 8 + 2  # the value of entry 8 (an issue)
-v = lines[i]
-lines[i] = v[:-1] + ("0" if v[-1] != "0" else "1")  # last byte of its signature
-open(p, "w").write("\n".join(lines))
-PY
-    mdb_load -s leaves -f leaves.dump T 2>/dev/null || fail "mdb_load leaves"
+    # the last byte of entry 8 (an issue): its signature
+    "$PY" "$LMDB_EDIT" T leaves 8 -1 || fail "change entry 8"
     for cmd in "log" "export --out x.jsonl" "report" "report --format csv" "report --flags" "show 8"; do
         # shellcheck disable=SC2086
         assert_exit 3 "$IVL" -L T $cmd

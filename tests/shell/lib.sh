@@ -33,6 +33,11 @@
 #                             Appended at $IVL_NOW, or 2026-01-01T09:00:00+08:00
 #                             when unset (later IVL_NOW may not be earlier).
 #   $IVLCHECK                 the independent Python verifier (tests/indep)
+#   "$PY" "$LMDB_EDIT" DIR DB INDEX OFFSET
+#                             flip the low bit of byte OFFSET (negative: from
+#                             the end) of the value of record INDEX of table DB,
+#                             through mdb_dump/mdb_load (lmdb-edit.py; also
+#                             DIR DB add KEYHEX VALHEX); needs lmdb-utils
 #   $PY                       Debian's /usr/bin/python3 (has `cryptography`)
 
 # Run directly (run-shell.sh runs every *.sh), it is not a test: do nothing.
@@ -45,6 +50,7 @@ set -eu
 PY=/usr/bin/python3
 # shellcheck disable=SC2034 # used by the scripts that source this file
 IVLCHECK="$PY $TESTS/indep/ivlcheck.py"
+LMDB_EDIT="$TESTS/shell/lmdb-edit.py"
 OUT=$(pwd)/.out
 ERR=$(pwd)/.err
 unset IVL_PASSPHRASE IVL_PASSPHRASE_FILE IVL_LEDGER
