@@ -9,6 +9,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <locale.h>
+#include <jansson.h>
 #include <signal.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -298,9 +299,17 @@ static void setup_locale(void)
     static char dir[PATH_MAX + 32];
     char exe[PATH_MAX];
     const char *use = IVL_LOCALEDIR;
-    setlocale(LC_ALL, "");
-    setlocale(LC_NUMERIC, "C"); /* numbers for programs keep their '.' */
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    /* Only the messages are localised: loading the other categories (each
+     * its own file for C.UTF-8) is most of a short command's start-up, and
+     * numbers for programs keep their '.' as LC_NUMERIC stays "C". */
+    setlocale(LC_CTYPE, "");
+    setlocale(LC_MESSAGES, "");
+    /* In the C locale (and C.UTF-8 without $LANGUAGE) gettext translates
+     * nothing: no need to look for the source tree's catalogues. */
+    const char *m = setlocale(LC_MESSAGES, NULL), *language = getenv("LANGUAGE");
+    int untranslated = !m || !strcmp(m, "C") || !strcmp(m, "POSIX") ||
+                       (!strncmp(m, "C.", 2) && (!language || !*language));
+    ssize_t n = untranslated ? -1 : readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
         exe[n] = 0;
         char *d = dirname(exe); /* the tree's root, or its build/<variant> */
@@ -357,6 +366,8 @@ int main(int argc, char **argv)
     guard_faults();
     if (sodium_init() < 0)
         return cli_error(&c, ivl_fail(IVL_E_NOMEM, _("libsodium failed to start")));
+    /* jansson would read /dev/urandom for its hash seed on first use. */
+    json_object_seed(randombytes_random() | 1u);
 
     int words = 0;
     const struct cli_cmd *cmd = find(argc - i, argv + i, &words);
