@@ -299,16 +299,20 @@ static void setup_locale(void)
     static char dir[PATH_MAX + 32];
     char exe[PATH_MAX];
     const char *use = IVL_LOCALEDIR;
-    /* Only the messages are localised: loading the other categories (each
-     * its own file for C.UTF-8) is most of a short command's start-up, and
-     * numbers for programs keep their '.' as LC_NUMERIC stays "C". */
-    setlocale(LC_CTYPE, "");
-    setlocale(LC_MESSAGES, "");
-    /* In the C locale (and C.UTF-8 without $LANGUAGE) gettext translates
-     * nothing: no need to look for the source tree's catalogues. */
-    const char *m = setlocale(LC_MESSAGES, NULL), *language = getenv("LANGUAGE");
-    int untranslated = !m || !strcmp(m, "C") || !strcmp(m, "POSIX") ||
+    /* Only the messages are localised; numbers for programs keep their '.'
+     * as LC_NUMERIC stays "C". In the C locale (and C.UTF-8 without
+     * $LANGUAGE) gettext translates nothing, so the locale is not loaded at
+     * all: for C.UTF-8 that is a dozen files and most of a short command's
+     * start-up. */
+    const char *m = getenv("LC_ALL"), *language = getenv("LANGUAGE");
+    if (!m || !*m) m = getenv("LC_MESSAGES");
+    if (!m || !*m) m = getenv("LANG");
+    int untranslated = !m || !*m || !strcmp(m, "C") || !strcmp(m, "POSIX") ||
                        (!strncmp(m, "C.", 2) && (!language || !*language));
+    if (!untranslated) {
+        setlocale(LC_CTYPE, "");
+        setlocale(LC_MESSAGES, "");
+    }
     ssize_t n = untranslated ? -1 : readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
         exe[n] = 0;

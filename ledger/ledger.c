@@ -530,19 +530,26 @@ int ivl_ledger_checkpoint(struct ivl_ledger *l, struct ivl_state *st, uint64_t s
     uint8_t sig[IVL_SIG_LEN];
     if (rc == 0 && v.mv_size == IVL_SIG_LEN) {
         memcpy(sig, v.mv_data, IVL_SIG_LEN);
+        if (crypto_sign_verify_detached(sig, (const uint8_t *)text, strlen(text), pub))
+            return ivl_fail(IVL_E_BAD_CHECKPOINT,
+                            _("stored checkpoint of size %llu does not verify"),
+                            (unsigned long long)size);
     } else if (rc == 0 || rc == IVL_E_NOT_FOUND) {
         if (load_log_key(l))
             return ivl_fail(IVL_E_NOT_FOUND,
                             _("no checkpoint of size %llu is stored here and the log key is not "
                               "available to sign one"),
                             (unsigned long long)size);
+        /* A signature made here needs no verifying, only the right key. */
+        if (sodium_memcmp(ivl_key_public(l->log_key), pub, IVL_PUB_LEN))
+            return ivl_fail(IVL_E_BAD_CHECKPOINT,
+                            _("%s/log.key is not the key of this log: it cannot sign a checkpoint "
+                              "of size %llu"),
+                            l->dir, (unsigned long long)size);
         TRY(ivl_key_sign(l->log_key, (const uint8_t *)text, strlen(text), sig));
     } else {
         return rc;
     }
-    if (crypto_sign_verify_detached(sig, (const uint8_t *)text, strlen(text), pub))
-        return ivl_fail(IVL_E_BAD_CHECKPOINT, _("stored checkpoint of size %llu does not verify"),
-                        (unsigned long long)size);
     /* Re-encode the stored signature as a note line. */
     uint8_t blob[4 + IVL_SIG_LEN];
     uint32_t kid = ivl_note_key_id(st->origin, pub);

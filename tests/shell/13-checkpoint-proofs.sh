@@ -262,6 +262,17 @@ assert_code bad_proof
 refuse_proof inc-13.json sme.pub
 refuse_proof inc-13.json test.example/ivl.pub
 refuse_proof cons-1.json test.example/ivl.pub
+# A size inside the batch has no stored checkpoint: the proof signs one with
+# L/log.key, which must be the log's own key, or nothing is printed.
+cp -r L Lw
+cp test.example/ivl.key Lw/log.key
+assert_exit 3 "$IVL" -L Lw proof consistency 12
+[ ! -s "$OUT" ] || fail "a proof was printed with a wrong log.key"
+grep -q "log.key is not the key of this log" "$ERR" || fail "wrong log.key message: $(cat "$ERR")"
+assert_exit 3 "$IVL" -L Lw proof inclusion 3 --size 12
+assert_exit 0 "$IVL" -L Lw proof inclusion 3 --size 30
+assert_exit 0 "$IVL" -L L proof consistency 12
+assert_exit 0 "$IVL" proof check inc-13.json --log-pub L/log.pub
 assert_exit 2 "$IVL" proof check inc-13.json --log-pub junk.pub
 assert_exit 2 "$IVL" proof check inc-13.json
 assert_exit 4 "$IVL" proof check nonexistent.json --log-pub L/log.pub
