@@ -466,15 +466,17 @@ static int key_from_image(const char *path, const uint8_t *buf, const struct lay
     name[l->name_len] = 0;
     if (name_check(name, l->name_len) != IVL_OK) /* also rejects NUL bytes */
         return ivl_fail(IVL_E_KEY_CORRUPT, _("%s: invalid key name at byte %d"), path, OFF_NAME);
-    uint8_t *seed = sodium_malloc(SEED_LEN);
-    if (!seed) return ivl_fail(IVL_E_NOMEM, _("cannot allocate guarded memory for a seed"));
     int rc = IVL_OK;
-    if (l->kind == KIND_ARGON2ID)
+    if (l->kind == KIND_ARGON2ID) {
+        uint8_t *seed = sodium_malloc(SEED_LEN);
+        if (!seed) return ivl_fail(IVL_E_NOMEM, _("cannot allocate guarded memory for a seed"));
         rc = decrypt_seed(path, buf, l, pass, ctx, seed);
-    else
-        memcpy(seed, buf + l->header_len, SEED_LEN);
-    if (rc == IVL_OK) rc = ivl_key_from_seed(name, seed, out);
-    sodium_free(seed);
+        if (rc == IVL_OK) rc = ivl_key_from_seed(name, seed, out);
+        sodium_free(seed);
+    } else {
+        /* The caller's image is itself in guarded memory. */
+        rc = ivl_key_from_seed(name, buf + l->header_len, out);
+    }
     if (rc != IVL_OK) return rc;
     if (sodium_memcmp((*out)->pk, buf + OFF_NAME + l->name_len, PK_LEN) != 0) {
         ivl_key_free(*out);
