@@ -16,24 +16,19 @@
 #include <sodium.h>
 
 #include "err.h"
+#include "sha256.h"
 
 void ivl_merkle_leaf_hash(const uint8_t *data, size_t len, uint8_t out[32])
 {
-    static const uint8_t prefix = 0x00;
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, &prefix, 1);
-    crypto_hash_sha256_update(&st, data, len);
-    crypto_hash_sha256_final(&st, out);
+    ivl_sha256_prefixed(0x00, data, len, out);
 }
 
 void ivl_merkle_node_hash(const uint8_t left[32], const uint8_t right[32], uint8_t out[32])
 {
-    uint8_t buf[1 + 2 * IVL_HASH_LEN];
-    buf[0] = 0x01;
-    memcpy(buf + 1, left, IVL_HASH_LEN);
-    memcpy(buf + 1 + IVL_HASH_LEN, right, IVL_HASH_LEN);
-    crypto_hash_sha256(out, buf, sizeof buf);
+    uint8_t buf[2 * IVL_HASH_LEN];
+    memcpy(buf, left, IVL_HASH_LEN);
+    memcpy(buf + IVL_HASH_LEN, right, IVL_HASH_LEN);
+    ivl_sha256_prefixed(0x01, buf, sizeof buf, out);
 }
 
 void ivl_merkle_empty_root(uint8_t out[32])

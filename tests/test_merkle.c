@@ -20,6 +20,7 @@
 
 #include "err.h"
 #include "merkle.h"
+#include "sha256.h"
 
 #define VEC_DIR    "../shared/vectors/merkle/"
 #define MAX_LEAVES 1024u
@@ -747,6 +748,45 @@ static void test_errors(void **state)
                      IVL_E_NOSPACE);
 }
 
+/* ---- the SHA-256 behind the hashes: both code paths against libsodium ---- */
+
+static void check_sha256_path(int accel)
+{
+    uint8_t data[5000], msg[5001], want[32], got[32];
+    randombytes_buf(data, sizeof data);
+    int used = ivl_sha256_accel(accel);
+    assert_true(used == 0 || used == 1);
+    if (!accel) assert_int_equal(used, 0);
+    static const size_t big[] = {1000, 4095, 4096, 4097, 5000};
+    for (size_t i = 0; i < 300 + sizeof big / sizeof *big; i++) {
+        size_t len = i < 300 ? i : big[i - 300];
+        uint8_t prefix = (uint8_t)(i * 37);
+        msg[0] = prefix;
+        memcpy(msg + 1, data, len);
+        crypto_hash_sha256(want, msg, len + 1);
+        ivl_sha256_prefixed(prefix, data, len, got);
+        if (memcmp(want, got, 32)) fail_msg("SHA-256 (accel %d) differs at length %zu", accel, len);
+    }
+}
+
+static void test_sha256_paths(void **state)
+{
+    (void)state;
+    check_sha256_path(0);
+    check_sha256_path(1);
+    printf("SHA-256: the CPU's SHA instructions are %s\n", ivl_sha256_accel(1) ? "used" : "absent");
+}
+
+/* The third-party vectors again through the portable code (the default run
+ * above used the SHA instructions where the CPU has them). */
+static void test_vectors_portable(void **state)
+{
+    ivl_sha256_accel(0);
+    test_hasher_kats(state);
+    test_reference_tree(state);
+    ivl_sha256_accel(1);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) return 1;
@@ -760,6 +800,8 @@ int main(void)
         cmocka_unit_test_setup(test_random_inclusion, random_setup),
         cmocka_unit_test_setup(test_random_consistency, random_setup),
         cmocka_unit_test_setup(test_errors, random_setup),
+        cmocka_unit_test(test_sha256_paths),
+        cmocka_unit_test(test_vectors_portable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
