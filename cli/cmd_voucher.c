@@ -72,8 +72,8 @@ static int issue_fields(struct ivl_state *st, struct ivl_issue *is, const char *
     if (!rc) rc = cli_amount(amount, "--amount", &is->amount);
     if (!rc && until && *until) rc = cli_date(until, "--until", &is->until);
     if (rc) return rc;
-    snprintf(is->budget, sizeof is->budget, "%s", budget);
-    snprintf(is->holder, sizeof is->holder, "%s", to);
+    ivl_strcpy(is->budget, sizeof is->budget, budget);
+    ivl_strcpy(is->holder, sizeof is->holder, to);
     if ((!until || !*until) && known) {
         is->until = known->b.until;
     } else if (!until || !*until) { /* default: the budget's end */

@@ -327,7 +327,7 @@ int cli_sign(const char *origin, struct ivl_entry *e, unsigned slot, const char 
     if (!rc) rc = ivl_sig_message(origin, body.p, body.len, &msg);
     if (!rc) rc = ivl_key_sign(k, msg.p, msg.len, e->sigs[slot].sig);
     if (!rc) {
-        snprintf(e->sigs[slot].signer, sizeof e->sigs[slot].signer, "%s", uscc);
+        ivl_strcpy(e->sigs[slot].signer, sizeof e->sigs[slot].signer, uscc);
         if (e->n_sigs < slot + 1) e->n_sigs = slot + 1;
     }
     ivl_buf_free(&body);

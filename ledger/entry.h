@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define IVL_FORMAT_VERSION 1
 #define IVL_USCC_LEN       18
@@ -190,6 +191,16 @@ struct ivl_entry {
     uint32_t n_sigs;
     struct ivl_sig sigs[IVL_MAX_SIGS];
 };
+
+/* Copies the string src into dst[cap], cut to fit and always terminated:
+ * snprintf(dst, cap, "%s", src) without the cost of a format, for loops that
+ * copy identifiers per entry. */
+static inline void ivl_strcpy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
 
 /* A growable byte buffer used by the encoders. */
 struct ivl_buf {

@@ -114,7 +114,8 @@ int ivl_st_put_head(struct ivl_state *st, const struct ivl_head *h)
  * pointer, so no other state sees it), the budget last written stays decoded
  * here and is put once, by ivl_st_cache_flush() before the commit; and the
  * last few party records read are kept decoded (a put of a party drops its
- * copy). The bytes in the table at the commit are those the same puts in
+ * copy); and the Merkle tree's right edge, so an append reads no node or
+ * leaf back. The bytes in the table at the commit are those the same puts in
  * sequence would leave, which `ivl verify` checks. */
 #define PARTY_CACHE 4
 
@@ -124,6 +125,11 @@ static _Thread_local struct {
     struct ivl_budget_rec b;
     int np, next_p;
     struct ivl_party_rec p[PARTY_CACHE];
+    /* The last left and right node put at each level of the Merkle tree:
+     * the left siblings the next appends hash with (level 0 is a leaf hash,
+     * not in a table). */
+    uint64_t node_have[2], node_index[64][2];
+    uint8_t node[64][2][IVL_HASHLEN];
 } bc;
 
 static int put_budget_now(struct ivl_state *st, const struct ivl_budget_rec *b);
@@ -419,8 +425,12 @@ int ivl_st_put_claim(struct ivl_state *st, const struct ivl_claim_rec *c)
 
 static size_t cap_key(const char *budget, const char *holder_key, char *k, size_t cap)
 {
-    int n = snprintf(k, cap, "%s%c%s", budget, 0, holder_key);
-    return n < 0 ? 0 : (size_t)n;
+    size_t a = strlen(budget), b = strlen(holder_key);
+    if (a + 1 + b > cap) return 0; /* cannot be: both are bounded; an empty key is refused */
+    memcpy(k, budget, a);
+    k[a] = 0;
+    memcpy(k + a + 1, holder_key, b);
+    return a + 1 + b;
 }
 
 int ivl_st_cap(struct ivl_state *st, const char *budget, const char *holder_key, uint64_t *net)
@@ -506,6 +516,11 @@ int ivl_st_node(struct ivl_state *st, unsigned level, uint64_t index, uint8_t ou
 {
     uint8_t k[9];
     MDB_val v;
+    if (cached(st) && level < 64 && (bc.node_have[index & 1] >> level & 1) &&
+        bc.node_index[level][index & 1] == index) {
+        memcpy(out, bc.node[level][index & 1], IVL_HASHLEN);
+        return 0;
+    }
     if (level == 0) { /* a leaf hash is the hash of the stored leaf */
         seq_key(index, k);
         int rc = ivl_st_get(st, IVL_DB_LEAVES, k, 8, &v);
@@ -532,6 +547,11 @@ int ivl_st_put_node(struct ivl_state *st, unsigned level, uint64_t index,
                     const uint8_t h[IVL_HASHLEN])
 {
     uint8_t k[9];
+    if (cached(st) && level < 64) {
+        bc.node_have[index & 1] |= (uint64_t)1 << level;
+        bc.node_index[level][index & 1] = index;
+        memcpy(bc.node[level][index & 1], h, IVL_HASHLEN);
+    }
     if (level == 0) return 0; /* derived from the leaf, see ivl_st_node() */
     node_key(level, index, k);
     return ivl_st_append(st, IVL_DB_NODES, k, sizeof k, h, IVL_HASHLEN);
