@@ -45,6 +45,11 @@
 
 #define REPLAY_COMMIT_EVERY 8192  /* entries per replay transaction */
 #define REPLAY_DROP_EVERY   2048  /* entries between dropping the maps' pages */
+/* Bytes of records compared between dropping the maps' pages: a sequential
+ * walk, so what is resident is about what was walked. A small ledger is
+ * compared without a drop (each costs a read of /proc/self/maps and the
+ * faults that bring pages back). */
+#define COMPARE_DROP_BYTES  ((uint64_t)32 << 20)
 
 /* ---- the replay environment ---- */
 
@@ -391,9 +396,11 @@ static int compare_table(MDB_txn *a, MDB_dbi da, MDB_txn *b, MDB_dbi db, int whi
                           ivl_db_names[which], kh);
             break;
         }
+        walked += 2 * (ka.mv_size + va.mv_size) + 32; /* both copies, and node headers */
         ra = mdb_cursor_get(ca, &ka, &va, MDB_NEXT);
         rb = mdb_cursor_get(cb, &kb, &vb, MDB_NEXT);
-        if (++walked % 4096 == 0) {
+        if (walked >= COMPARE_DROP_BYTES) {
+            walked = 0;
             drop_map(mdb_txn_env(a));
             drop_map(mdb_txn_env(b));
         }
