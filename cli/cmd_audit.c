@@ -8,6 +8,7 @@
 #include "note.h"
 #include "parse.h"
 #include "progress.h"
+#include "jsonscan.h"
 #include "proof.h"
 
 #include <errno.h>
@@ -564,30 +565,48 @@ struct export_part {
 
 static int part_line(struct export_part *pt, char *p, size_t len, size_t line)
 {
-    json_error_t je;
     if (pt->note)
         return ivl_fail(IVL_E_INPUT, _("%s line %zu: text after the checkpoint line"), pt->path,
                         line);
-    json_t *j = json_loadb(p, len, JSON_REJECT_DUPLICATES, &je);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        return ivl_fail(IVL_E_INPUT, _("%s line %zu: not a JSON object"), pt->path, line);
+    struct ivl_json_line jl;
+    json_t *j = NULL;
+    uint64_t seq = 0;
+    const char *leaf = NULL;
+    size_t leaf_len = 0;
+    int whole;
+    if (ivl_json_scan_line(p, len, &jl)) { /* the plain form exports are written in */
+        whole = jl.have_seq && jl.have_leaf;
+        seq = jl.seq;
+        leaf = jl.leaf;
+        leaf_len = jl.leaf_len;
+    } else { /* anything else: the full parser decides */
+        json_error_t je;
+        j = json_loadb(p, len, JSON_REJECT_DUPLICATES, &je);
+        if (!json_is_object(j)) {
+            json_decref(j);
+            return ivl_fail(IVL_E_INPUT, _("%s line %zu: not a JSON object"), pt->path, line);
+        }
+        const char *cp = json_string_value(json_object_get(j, "checkpoint"));
+        if (cp) {
+            pt->note = strdup(cp);
+            pt->note_line = line;
+            json_decref(j);
+            return pt->note ? 0 : ivl_fail(IVL_E_NOMEM, _("out of memory"));
+        }
+        json_t *js = json_object_get(j, "seq");
+        leaf = json_string_value(json_object_get(j, "leaf"));
+        whole = json_is_integer(js) && json_integer_value(js) >= 0 && leaf;
+        if (whole) {
+            seq = (uint64_t)json_integer_value(js);
+            leaf_len = strlen(leaf);
+        }
     }
-    const char *cp = json_string_value(json_object_get(j, "checkpoint"));
-    if (cp) {
-        pt->note = strdup(cp);
-        pt->note_line = line;
-        json_decref(j);
-        return pt->note ? 0 : ivl_fail(IVL_E_NOMEM, _("out of memory"));
-    }
-    json_t *seq = json_object_get(j, "seq");
-    const char *leaf = json_string_value(json_object_get(j, "leaf"));
     size_t bl, room = (size_t)(pt->to - pt->from) + 1 - pt->used;
     int rc = 0;
-    if (!json_is_integer(seq) || json_integer_value(seq) < 0 || !leaf)
+    if (!whole)
         rc = ivl_fail(IVL_E_INPUT, _("%s line %zu: an entry needs \"seq\" and \"leaf\""),
                       pt->path, line);
-    else if (sodium_base642bin(pt->arena + pt->used, room, leaf, strlen(leaf), NULL, &bl, NULL,
+    else if (sodium_base642bin(pt->arena + pt->used, room, leaf, leaf_len, NULL, &bl, NULL,
                                sodium_base64_VARIANT_ORIGINAL))
         rc = ivl_fail(IVL_E_DECODE, _("%s line %zu: \"leaf\" is not base64"), pt->path, line);
     if (!rc && pt->count == pt->cap) {
@@ -597,7 +616,7 @@ static int part_line(struct export_part *pt, char *p, size_t len, size_t line)
         else pt->lv = nlv, pt->cap = cap;
     }
     if (!rc) {
-        pt->lv[pt->count].seq = (uint64_t)json_integer_value(seq);
+        pt->lv[pt->count].seq = seq;
         pt->lv[pt->count].leaf = pt->arena + pt->used;
         pt->lv[pt->count++].len = bl;
         pt->used += bl;

@@ -81,7 +81,7 @@ ivl proof consistency 12 >cons-12.json
 ivl checkpoint >checkpoint.note
 
 rm -rf "$C"
-mkdir -p "$C"/{leaf,body,request,csv,note,checkpoint,vkey,proof,amount,percent,date,time,uscc}
+mkdir -p "$C"/{leaf,body,request,csv,note,checkpoint,vkey,proof,amount,percent,date,time,uscc,jsonscan}
 # Leaves and bodies: one file per entry, named by seq and type.
 /usr/bin/python3 - "$C" <<'PY'
 import base64, json, struct, sys
@@ -98,6 +98,7 @@ for line in open("export.jsonl"):
     leaf = base64.b64decode(o["leaf"])
     name = "%02d-%s" % (o["seq"], o["type"])
     open("%s/leaf/%s" % (out, name), "wb").write(leaf)
+    open("%s/jsonscan/%s" % (out, name), "w").write(line.rstrip("\n"))
     n, off = varint(leaf, 1 + 8 + 8)      # version, seq, appended_at, varint(body len)
     open("%s/body/%s" % (out, name), "wb").write(leaf[off:off + n])
 PY
