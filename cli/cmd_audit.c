@@ -344,8 +344,8 @@ int cmd_proof_consistency(struct cli *c, int argc, char **argv)
     if (!rc) rc = ivl_ledger_consistency(&st, o, nw, hashes, &n);
     if (!rc) rc = ivl_ledger_root(&st, o, r1);
     if (!rc) rc = ivl_ledger_root(&st, nw, r2);
-    if (!rc) rc = ivl_ledger_checkpoint(c->l, &st, o, &n1);
-    if (!rc) rc = ivl_ledger_checkpoint(c->l, &st, nw, &n2);
+    if (!rc) rc = ivl_ledger_checkpoint_at(c->l, &st, o, r1, &n1);
+    if (!rc) rc = ivl_ledger_checkpoint_at(c->l, &st, nw, r2, &n2);
     ivl_ledger_end(&st);
     if (rc) {
         free(n1);

@@ -515,13 +515,20 @@ int ivl_ledger_root(struct ivl_state *st, uint64_t size, uint8_t root[IVL_HASHLE
 int ivl_ledger_checkpoint(struct ivl_ledger *l, struct ivl_state *st, uint64_t size, char **note)
 {
     struct ivl_head h;
-    uint8_t root[IVL_HASHLEN], k[8], pub[IVL_PUB_LEN];
-    char text[512], line[512];
-    MDB_val v;
+    uint8_t root[IVL_HASHLEN];
     TRY(ivl_st_head(st, &h));
     if (size == 0) size = h.size;
     if (size == 0) return ivl_fail(IVL_E_NO_LEDGER, _("the ledger is empty"));
     TRY(ivl_ledger_root(st, size, root));
+    return ivl_ledger_checkpoint_at(l, st, size, root, note);
+}
+
+int ivl_ledger_checkpoint_at(struct ivl_ledger *l, struct ivl_state *st, uint64_t size,
+                             const uint8_t root[IVL_HASHLEN], char **note)
+{
+    uint8_t k[8], pub[IVL_PUB_LEN];
+    char text[512], line[512];
+    MDB_val v;
     TRY(ivl_ledger_log_pub(st, pub));
     TRY(ivl_checkpoint_format(st->origin, size, root, text, sizeof text));
     for (int i = 7, s = 0; i >= 0; i--, s += 8)

@@ -97,6 +97,10 @@ int ivl_ledger_root(struct ivl_state *st, uint64_t size, uint8_t root[IVL_HASHLE
  * signature, or signs with DIR/log.key when none is stored for that size
  * (Ed25519 is deterministic, so the bytes are the same). *note is malloc'd. */
 int ivl_ledger_checkpoint(struct ivl_ledger *l, struct ivl_state *st, uint64_t size, char **note);
+/* The same for a caller that has just computed the root at `size` (> 0):
+ * the tree is not walked again. */
+int ivl_ledger_checkpoint_at(struct ivl_ledger *l, struct ivl_state *st, uint64_t size,
+                             const uint8_t root[IVL_HASHLEN], char **note);
 /* Proofs (RFC 9162). `hashes` must hold IVL_MERKLE_MAX_PROOF entries. */
 int ivl_ledger_inclusion(struct ivl_state *st, uint64_t index, uint64_t size,
                          uint8_t leaf_hash[IVL_HASHLEN], uint8_t (*hashes)[32], size_t *n);

@@ -89,10 +89,13 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void blocks_ni(uint32_t h[8],
     _mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(s1, t, 8));    /* HGFE */
 }
 
+/* SSSE3 and SSE4.1 as libsodium found them in sodium_init() (none before
+ * it, so the portable code runs), then the SHA bit: CPUID traps to the
+ * hypervisor on a virtual machine, several microseconds a call here. */
 static int cpu_has_shani(void)
 {
     unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) || !(c & bit_SSE4_1)) return 0;
+    if (!sodium_runtime_has_ssse3() || !sodium_runtime_has_sse41()) return 0;
     if (__get_cpuid_max(0, NULL) < 7) return 0;
     __cpuid_count(7, 0, a, b, c, d);
     return (b >> 29) & 1; /* CPUID.(EAX=7,ECX=0):EBX.SHA[bit 29] */
