@@ -431,10 +431,16 @@ int ivl_ledger_append(struct ivl_ledger *l, struct ivl_entry *es, size_t n, int6
     return ivl_ledger_append_own(l, es, n, now, flags, NULL, out, failed);
 }
 
+/* Bytes of map to have free per entry of a batch: what an entry and its
+ * records take (about 550 B on disk) with room for page splits. */
+#define APPEND_RESERVE 4096
+
 int ivl_ledger_append_own(struct ivl_ledger *l, struct ivl_entry *es, size_t n, int64_t now,
                           unsigned flags, const uint8_t *own, struct ivl_appended *out,
                           size_t *failed)
 {
+    /* A full map restarts the whole transaction: make room for a batch first. */
+    if (n > 1) TRY(ivl_ledger_reserve(l, (uint64_t)n * APPEND_RESERVE + ((uint64_t)1 << 20)));
     for (;;) {
         ivl_err_clear();
         int rc = append_txn(l, es, n, now, flags, own, out, failed);
@@ -448,6 +454,19 @@ int ivl_ledger_grow(struct ivl_ledger *l)
     MDB_envinfo info;
     mdb_env_info(l->env, &info);
     int rc = mdb_env_set_mapsize(l->env, info.me_mapsize * 2);
+    return rc ? ivl_st_mdb_err(rc, _("growing the map")) : 0;
+}
+
+int ivl_ledger_reserve(struct ivl_ledger *l, uint64_t bytes)
+{
+    MDB_envinfo info;
+    MDB_stat ms;
+    if (mdb_env_info(l->env, &info) || mdb_env_stat(l->env, &ms)) return 0; /* grown on demand */
+    uint64_t used = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize, want = info.me_mapsize;
+    while (want < used + bytes && want < ((uint64_t)1 << 46))
+        want *= 2;
+    if (want == info.me_mapsize) return 0;
+    int rc = mdb_env_set_mapsize(l->env, (size_t)want);
     return rc ? ivl_st_mdb_err(rc, _("growing the map")) : 0;
 }
 

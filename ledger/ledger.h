@@ -71,6 +71,9 @@ int ivl_ledger_append_own(struct ivl_ledger *l, struct ivl_entry *es, size_t n, 
 
 /* Doubles the LMDB map after IVL_E_MAP_FULL (no transaction may be open). */
 int ivl_ledger_grow(struct ivl_ledger *l);
+/* Grows the map (doubling) until `bytes` more fit after what is in use, so a
+ * large transaction is not restarted by map_full. */
+int ivl_ledger_reserve(struct ivl_ledger *l, uint64_t bytes);
 
 /* Read transactions for queries: fill `st`, use the ivl_st_* functions,
  * then ivl_ledger_end(). */

@@ -83,6 +83,13 @@ static int import_txn(struct ivl_ledger *l, const struct ivl_import_leaf *leaves
 int ivl_ledger_import(struct ivl_ledger *l, const struct ivl_import_leaf *leaves, size_t n,
                       const char *note, size_t note_len, struct ivl_import_report *rep)
 {
+    /* A full map restarts the whole import: make room first (a replica
+     * takes about 2.3 times the leaves' bytes). */
+    uint64_t bytes = (uint64_t)1 << 20;
+    for (size_t i = 0; i < n; i++)
+        bytes += 4 * (uint64_t)leaves[i].len;
+    int grown = ivl_ledger_reserve(l, bytes);
+    if (grown) return grown;
     for (;;) { /* a full map is grown and the whole import tried again */
         int rc = import_txn(l, leaves, n, note, note_len, rep);
         if (rc != IVL_E_MAP_FULL) return rc;
