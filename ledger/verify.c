@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,14 +45,14 @@
     } while (0)
 
 #define REPLAY_COMMIT_EVERY 8192  /* entries per replay transaction */
-#define REPLAY_DROP_EVERY   2048  /* entries between dropping the maps' pages */
-/* Bytes of records compared (in all tables) between dropping the maps'
- * pages: a sequential walk, so what is resident is about what was walked,
- * over the pages' fill factor. A small ledger is compared with a drop or two
- * (each costs a read of /proc/self/maps and the faults that bring pages
- * back), not one per 4,096 records. */
-#define COMPARE_DROP_BYTES  ((uint64_t)16 << 20)
-#define COMPARE_RECORD_BYTES 1024 /* counted per record on top of its bytes */
+/* The maps' pages are dropped from the resident set when the pages of mapped
+ * files resident in this process (the "shared" count of /proc/self/statm:
+ * both LMDB maps, the binary) pass this budget, looked at every
+ * RESIDENT_CHECK_EVERY entries replayed or records compared. A ledger whose
+ * maps fit is never dropped (each drop costs the faults that bring pages
+ * back); a larger one stays near the budget whatever its size. */
+#define RESIDENT_FILE_BUDGET ((uint64_t)96 << 20) /* IVL_VERIFY_RESIDENT_MIB overrides */
+#define RESIDENT_CHECK_EVERY 512
 
 /* ---- the replay environment ---- */
 
@@ -349,6 +350,41 @@ static void drop_map(MDB_env *env)
     fclose(f);
 }
 
+/* Drops both maps when the resident pages of mapped files pass the budget.
+ * /proc/self/statm is read with one pread on a descriptor kept open. */
+static int statm_fd = -1;
+static long statm_page = 4096;
+static uint64_t resident_budget = RESIDENT_FILE_BUDGET;
+static pthread_once_t statm_once = PTHREAD_ONCE_INIT;
+
+static void statm_open(void)
+{
+    statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    long p = sysconf(_SC_PAGESIZE);
+    if (p > 0) statm_page = p;
+    const char *e = getenv("IVL_VERIFY_RESIDENT_MIB");
+    char *end;
+    unsigned long long mib = e && *e ? strtoull(e, &end, 10) : 0;
+    if (e && *e && !*end && mib < ((uint64_t)1 << 40)) resident_budget = (uint64_t)mib << 20;
+}
+
+static void drop_if_resident(MDB_env *a, MDB_env *b)
+{
+    char buf[128];
+    pthread_once(&statm_once, statm_open);
+    unsigned long size, resident, shared;
+    ssize_t n = statm_fd >= 0 ? pread(statm_fd, buf, sizeof buf - 1, 0) : -1;
+    if (n > 0) {
+        buf[n] = 0;
+        if (sscanf(buf, "%lu %lu %lu", &size, &resident, &shared) == 3 &&
+            (uint64_t)shared * (uint64_t)statm_page < resident_budget)
+            return;
+    }
+    /* Unreadable: drop, as if over the budget. */
+    drop_map(a);
+    drop_map(b);
+}
+
 /* ---- comparison ---- */
 
 static void hexpart(const MDB_val *v, char *out, size_t n)
@@ -360,8 +396,7 @@ static void hexpart(const MDB_val *v, char *out, size_t n)
     if (m < v->mv_size && (size_t)(o - out) + 4 < n) strcpy(o, "...");
 }
 
-/* *walked: bytes of records compared since the maps' pages were last
- * dropped, carried from one table to the next. */
+/* *walked: records compared, carried from one table to the next. */
 static int compare_table(MDB_txn *a, MDB_dbi da, MDB_txn *b, MDB_dbi db, int which,
                          struct ivl_verify_report *rep, uint64_t *walked)
 {
@@ -410,18 +445,9 @@ static int compare_table(MDB_txn *a, MDB_dbi da, MDB_txn *b, MDB_dbi db, int whi
                           ivl_db_names[which], kh);
             break;
         }
-        /* Both copies' bytes, and 1 KiB per record: counting bytes alone,
-         * the resident set of a 1M-entry comparison grew about 20 times
-         * faster than that count (the kernel maps neighbouring pages of
-         * other tables with each fault), to 850 MiB. */
-        *walked += 2 * (ka.mv_size + va.mv_size) + COMPARE_RECORD_BYTES;
         ra = mdb_cursor_get(ca, &ka, &va, MDB_NEXT);
         rb = mdb_cursor_get(cb, &kb, &vb, MDB_NEXT);
-        if (*walked >= COMPARE_DROP_BYTES) {
-            *walked = 0;
-            drop_map(mdb_txn_env(a));
-            drop_map(mdb_txn_env(b));
-        }
+        if (++*walked % RESIDENT_CHECK_EVERY == 0) drop_if_resident(mdb_txn_env(a), mdb_txn_env(b));
     }
     if (rc == IVL_E_TAMPERED)
         snprintf(rep->bad_table, sizeof rep->bad_table, "%s", ivl_db_names[which]);
@@ -464,10 +490,8 @@ static int check_checkpoints(struct ivl_state *orig, struct ivl_state *rep_st,
                           (unsigned long long)s, (unsigned long long)size);
             break;
         }
-        if (++*count % 64 == 0) { /* the roots read nodes all over the tree */
-            drop_map(mdb_txn_env(orig->txn));
-            drop_map(mdb_txn_env(rep_st->txn));
-        }
+        if (++*count % 64 == 0) /* the roots read nodes all over the tree */
+            drop_if_resident(mdb_txn_env(orig->txn), mdb_txn_env(rep_st->txn));
         if (s <= cached) {
             MDB_val cv;
             if (ivl_st_get(rep_st, IVL_DB_CPS, k.mv_data, 8, &cv) || cv.mv_size != v.mv_size ||
@@ -575,12 +599,9 @@ static int replay_log(struct ivl_ledger *l, struct ivl_state *orig, struct repla
         }
         if ((seq + 1) % IVL_PROGRESS_EVERY == 0 || seq + 1 == stored.size)
             ivl_ledger_progress(l, seq + 1, stored.size);
-        if ((seq + 1) % REPLAY_DROP_EVERY == 0) {
-            /* The rules read state pages all over both maps: without this,
-             * the resident set would grow with the state. */
-            drop_map(mdb_txn_env(orig->txn));
-            drop_map(rp->env);
-        }
+        /* The rules read state pages all over both maps: without this, the
+         * resident set would grow with the state. */
+        if ((seq + 1) % RESIDENT_CHECK_EVERY == 0) drop_if_resident(mdb_txn_env(orig->txn), rp->env);
         if ((seq + 1) % REPLAY_COMMIT_EVERY == 0) {
             rc = replay_commit(&st);
             if (!rc) rc = replay_begin(rp, &st, origin);

@@ -62,6 +62,20 @@ else
     echo "SKIP: lmdb-utils not installed"
 fi
 
+echo "-- dropping the maps' pages at every check changes no verdict"
+if command -v mdb_dump >/dev/null && command -v mdb_load >/dev/null; then
+    IVL_VERIFY_RESIDENT_MIB=0 "$IVL" --json -L L verify --no-cache >drop.json ||
+        fail "verify dropping the pages at every check"
+    [ "$(jget drop.json root)" = "$(jget nc.json root)" ] &&
+        [ "$(jget drop.json entries)" = "$(ledger_size L)" ] || fail "a different verdict: $(cat drop.json)"
+    cp -a L T
+    "$PY" "$LMDB_EDIT" T vouchers 100 -1 || fail "change a voucher"
+    assert_exit 3 env IVL_VERIFY_RESIDENT_MIB=0 "$IVL" --json -L T verify --no-cache
+    assert_code tampered
+    grep -q "vouchers" "$ERR" || fail "the altered table is not named: $(cat "$ERR")"
+    rm -rf T
+fi
+
 echo "-- a damaged cache: the verdict comes from a replay from entry 0"
 "$IVL" --json -L L verify >/dev/null || fail "rebuild the cache"
 "$IVL" -L L checkpoint >cp3
