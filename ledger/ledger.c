@@ -138,9 +138,12 @@ static int env_open(const char *dir, int create, struct ivl_ledger **out)
     int rc;
     if (!l) return ivl_fail(IVL_E_NOMEM, _("out of memory"));
     snprintf(l->dir, sizeof l->dir, "%s", dir);
+    /* An existing ledger is mapped at the size its meta page records (LMDB
+     * adopts it when none is set), so the map is made once, not made and
+     * made again at that size. */
     if ((rc = mdb_env_create(&l->env)) || (rc = mdb_env_set_maxdbs(l->env, IVL_DB_COUNT + 2)) ||
         (rc = mdb_env_set_maxreaders(l->env, 256)) ||
-        (rc = mdb_env_set_mapsize(l->env, INITIAL_MAP))) {
+        (create && (rc = mdb_env_set_mapsize(l->env, INITIAL_MAP)))) {
         rc = ivl_st_mdb_err(rc, dir);
         goto fail;
     }
@@ -154,8 +157,6 @@ static int env_open(const char *dir, int create, struct ivl_ledger **out)
     }
     int dead;
     mdb_reader_check(l->env, &dead);
-    /* Another process may have grown the map: adopt its size. */
-    mdb_env_set_mapsize(l->env, 0);
     rc = mdb_txn_begin(l->env, NULL, create ? 0 : MDB_RDONLY, &txn);
     if (rc) {
         rc = ivl_st_mdb_err(rc, dir);
