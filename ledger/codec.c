@@ -157,10 +157,10 @@ int ivl_rd_end(struct ivl_rd *r)
 
 /* ---- field helpers shared by encoder and decoder ---- */
 
+/* Any check character: a party may be registered despite a wrong one. */
 static int uscc_ok(const char *s)
 {
-    int rc = ivl_uscc_check(s);
-    return rc == 0 || rc == IVL_E_USCC_CHECK;
+    return ivl_uscc_form_ok(s);
 }
 
 static int rd_uscc(struct ivl_rd *r, char *out, const char *field)

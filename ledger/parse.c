@@ -314,6 +314,13 @@ int ivl_uscc_check_char(const char *first17, char *out)
     return IVL_OK;
 }
 
+int ivl_uscc_form_ok(const char *s)
+{
+    for (int i = 0; i < 18; i++)
+        if (!uscc_map[(unsigned char)s[i]]) return 0; /* the NUL of a shorter string too */
+    return s[18] == 0;
+}
+
 int ivl_uscc_check(const char *s)
 {
     char want;

@@ -66,6 +66,10 @@ void ivl_date_format(int64_t t, char *out, size_t outlen);
  * Errors: IVL_E_USCC_FORMAT (length, charset, lowercase), IVL_E_USCC_CHECK
  * (wrong check character; the detail names the expected one). */
 int ivl_uscc_check(const char *s);
+/* 1 if s is 18 characters of that set, whatever its check character, else
+ * 0: the form a decoder accepts (a party may be registered despite a wrong
+ * check character). Sets no error. */
+int ivl_uscc_form_ok(const char *s);
 /* The check character for 17 valid characters, written to *out.
  * Errors: IVL_E_USCC_FORMAT. */
 int ivl_uscc_check_char(const char *first17, char *out);

@@ -369,6 +369,31 @@ static void test_uscc_invalid(void **state)
     assert_int_equal(ivl_uscc_check_char("91350100I000100Y4", &c), IVL_E_USCC_FORMAT);
 }
 
+/* The decoders' test: the form, whatever the check character; the same
+ * verdict as ivl_uscc_check() on every string that is not only a wrong
+ * check character away from valid. */
+static void test_uscc_form(void **state)
+{
+    (void)state;
+    assert_true(ivl_uscc_form_ok("91350100M000100Y43"));
+    assert_true(ivl_uscc_form_ok("91350100M000100Y44")); /* wrong check character */
+    static const char *bad[] = {"91110000802100433b", "91350100M000100Y4", "91350100M000100Y433",
+                                "", " 91350100M000100Y4", "9135010OM000100Y43",
+                                "91350100I000100Y43", "913501\00100M000100Y4"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (ivl_uscc_form_ok(bad[i])) fail_msg("form accepted: %s", bad[i]);
+        assert_int_equal(ivl_uscc_check(bad[i]), IVL_E_USCC_FORMAT);
+    }
+    /* Every byte in every position of a valid code. */
+    for (int pos = 0; pos < 18; pos++)
+        for (int b = 1; b < 256; b++) {
+            char s[] = "91350100M000100Y43";
+            s[pos] = (char)b;
+            int rc = ivl_uscc_check(s);
+            assert_int_equal(ivl_uscc_form_ok(s), rc == IVL_OK || rc == IVL_E_USCC_CHECK);
+        }
+}
+
 /* Every single-character substitution of a valid code must be refused: the
  * weights are all non-zero modulo the prime 31, so no change can cancel. */
 static void test_uscc_every_change(void **state)
@@ -513,7 +538,8 @@ int main(void)
         cmocka_unit_test(test_amount_format), cmocka_unit_test(test_percent),
         cmocka_unit_test(test_date_parse),    cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_time_format),   cmocka_unit_test(test_uscc_valid),
-        cmocka_unit_test(test_uscc_invalid),  cmocka_unit_test(test_uscc_every_change),
+        cmocka_unit_test(test_uscc_invalid),
+        cmocka_unit_test(test_uscc_form),  cmocka_unit_test(test_uscc_every_change),
         cmocka_unit_test(test_utf8),          cmocka_unit_test(test_display_width),
         cmocka_unit_test(test_text_valid),
     };
