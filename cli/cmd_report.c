@@ -346,7 +346,8 @@ static struct rep_party *party(struct report *r, const char *uscc)
 }
 
 /* Walks one table with a callback per record. */
-static int each(struct gather *g, int db, int (*fn)(struct gather *, const MDB_val *))
+static int each(struct gather *g, int db,
+                int (*fn)(struct gather *, const MDB_val *, const MDB_val *))
 {
     MDB_cursor *cur;
     MDB_val k, v;
@@ -355,13 +356,14 @@ static int each(struct gather *g, int db, int (*fn)(struct gather *, const MDB_v
     rc = 0;
     for (int m = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc && m == 0;
          m = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-        rc = fn(g, &v);
+        rc = fn(g, &k, &v);
     mdb_cursor_close(cur);
     return rc;
 }
 
-static int on_budget(struct gather *g, const MDB_val *v)
+static int on_budget(struct gather *g, const MDB_val *k, const MDB_val *v)
 {
+    (void)k;
     struct report *r = g->r;
     struct ivl_budget_rec b;
     int rc = ivl_rec_budget(v, &b);
@@ -374,11 +376,11 @@ static int on_budget(struct gather *g, const MDB_val *v)
     return 0;
 }
 
-static int on_voucher(struct gather *g, const MDB_val *v)
+static int on_voucher(struct gather *g, const MDB_val *k, const MDB_val *v)
 {
     struct report *r = g->r;
     struct ivl_voucher_rec x;
-    int rc = ivl_rec_voucher(v, &x);
+    int rc = ivl_rec_voucher(k, v, &x);
     if (rc) return rc;
     if ((r->budget && strcmp(r->budget, x.budget)) || !in_window(r, x.issued_at)) return 0;
     int s = x.status == IVL_V_REVOKED   ? REP_V_REVOKED
@@ -410,8 +412,9 @@ static int scoped_voucher(struct gather *g, const uint8_t id[IVL_ID_LEN])
     return s && s->in_scope;
 }
 
-static int on_redemption(struct gather *g, const MDB_val *v)
+static int on_redemption(struct gather *g, const MDB_val *k, const MDB_val *v)
 {
+    (void)k;
     struct report *r = g->r;
     struct ivl_redemption_rec x;
     int rc = ivl_rec_redemption(v, &x);
@@ -442,8 +445,9 @@ static int on_redemption(struct gather *g, const MDB_val *v)
     return 0;
 }
 
-static int on_claim(struct gather *g, const MDB_val *v)
+static int on_claim(struct gather *g, const MDB_val *k, const MDB_val *v)
 {
+    (void)k;
     struct report *r = g->r;
     struct ivl_claim_rec x;
     int rc = ivl_rec_claim(v, &x);

@@ -607,7 +607,7 @@ int ivl_rules_expirable(struct ivl_state *st, int64_t at, struct ivl_expired **l
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         struct ivl_voucher_rec x;
-        int r2 = ivl_rec_voucher(&v, &x);
+        int r2 = ivl_rec_voucher(&k, &v, &x);
         if (r2) {
             mdb_cursor_close(cur);
             free(*list);

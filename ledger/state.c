@@ -270,40 +270,51 @@ static int put_budget_now(struct ivl_state *st, const struct ivl_budget_rec *b)
 
 /* ---- vouchers ---- */
 
-int ivl_rec_voucher(const MDB_val *v, struct ivl_voucher_rec *x)
+/* A voucher record is the most numerous in a ledger (one per issue): its id
+ * is its key, not repeated in the value, and its numbers are varints (an
+ * amount in fen or a time in seconds takes 3 to 5 bytes, not 8). */
+static int rd_vint(struct ivl_rd *r, uint64_t *v)
+{
+    return ivl_rd_varint(r, UINT64_MAX, v);
+}
+
+int ivl_rec_voucher(const MDB_val *k, const MDB_val *v, struct ivl_voucher_rec *x)
 {
     struct ivl_rd r = {v->mv_data, v->mv_size, 0};
+    uint64_t until, issued_at;
     memset(x, 0, sizeof *x);
-    if (ivl_rd_bytes(&r, x->id, IVL_ID_LEN) ||
-        ivl_rd_str(&r, x->budget, IVL_MAX_BUDGETID, 0, N_("budget")) ||
-        ivl_rd_bytes(&r, x->holder, IVL_USCC_LEN) || ivl_rd_u64(&r, &x->face) ||
-        ivl_rd_u64(&r, &x->remaining) || ivl_rd_u64(&r, &x->released) || rd_i64(&r, &x->until) ||
-        rd_i64(&r, &x->issued_at) || ivl_rd_u64(&r, &x->seq) || ivl_rd_u8(&r, &x->status) ||
+    if (k->mv_size != IVL_ID_LEN) return corrupt(IVL_DB_VOUCHERS, 0);
+    memcpy(x->id, k->mv_data, IVL_ID_LEN);
+    if (ivl_rd_str(&r, x->budget, IVL_MAX_BUDGETID, 0, N_("budget")) ||
+        ivl_rd_bytes(&r, x->holder, IVL_USCC_LEN) || rd_vint(&r, &x->face) ||
+        rd_vint(&r, &x->remaining) || rd_vint(&r, &x->released) || rd_vint(&r, &until) ||
+        rd_vint(&r, &issued_at) || rd_vint(&r, &x->seq) || ivl_rd_u8(&r, &x->status) ||
         ivl_rd_end(&r) || x->status > IVL_V_EXPIRED)
         return corrupt(IVL_DB_VOUCHERS, 0);
+    x->until = (int64_t)until;
+    x->issued_at = (int64_t)issued_at;
     x->holder[IVL_USCC_LEN] = 0;
     return 0;
 }
 
 int ivl_st_voucher(struct ivl_state *st, const uint8_t id[IVL_ID_LEN], struct ivl_voucher_rec *v)
 {
-    MDB_val val;
+    MDB_val val, key = {IVL_ID_LEN, (void *)id};
     TRY(ivl_st_get(st, IVL_DB_VOUCHERS, id, IVL_ID_LEN, &val));
-    return ivl_rec_voucher(&val, v);
+    return ivl_rec_voucher(&key, &val, v);
 }
 
 int ivl_st_put_voucher(struct ivl_state *st, const struct ivl_voucher_rec *x)
 {
     struct ivl_buf o = {0};
-    ivl_buf_put(&o, x->id, IVL_ID_LEN);
     ivl_buf_str(&o, x->budget);
     ivl_buf_put(&o, x->holder, IVL_USCC_LEN);
-    ivl_buf_u64(&o, x->face);
-    ivl_buf_u64(&o, x->remaining);
-    ivl_buf_u64(&o, x->released);
-    ivl_buf_u64(&o, (uint64_t)x->until);
-    ivl_buf_u64(&o, (uint64_t)x->issued_at);
-    ivl_buf_u64(&o, x->seq);
+    ivl_buf_varint(&o, x->face);
+    ivl_buf_varint(&o, x->remaining);
+    ivl_buf_varint(&o, x->released);
+    ivl_buf_varint(&o, (uint64_t)x->until);
+    ivl_buf_varint(&o, (uint64_t)x->issued_at);
+    ivl_buf_varint(&o, x->seq);
     ivl_buf_u8(&o, x->status);
     return put_buf(st, IVL_DB_VOUCHERS, x->id, IVL_ID_LEN, &o);
 }

@@ -167,7 +167,8 @@ int ivl_st_put_node(struct ivl_state *st, unsigned level, uint64_t index,
 /* Decoders of record bytes, for iteration by callers. */
 int ivl_rec_party(const MDB_val *v, struct ivl_party_rec *p);
 int ivl_rec_budget(const MDB_val *v, struct ivl_budget_rec *b);
-int ivl_rec_voucher(const MDB_val *v, struct ivl_voucher_rec *r);
+/* k: the record's key (the voucher id). */
+int ivl_rec_voucher(const MDB_val *k, const MDB_val *v, struct ivl_voucher_rec *r);
 int ivl_rec_redemption(const MDB_val *v, struct ivl_redemption_rec *r);
 int ivl_rec_claim(const MDB_val *v, struct ivl_claim_rec *c);
 

@@ -453,6 +453,29 @@ static void test_head_and_roots(void **state)
     struct ivl_voucher_rec v;
     assert_int_equal(ivl_st_voucher(&st, g.voucher, &v), 0);
     assert_int_equal(v.remaining, 4000000ULL);
+    assert_int_equal(v.face, 10000000ULL);
+    assert_int_equal(v.released, 0);
+    assert_memory_equal(v.id, g.voucher, IVL_ID_LEN);
+    assert_string_equal(v.budget, BUDGET);
+    assert_true(v.until > v.issued_at && v.issued_at > 0 && v.seq > 0);
+    /* The record: its id only in the key, its numbers as minimal varints. */
+    MDB_val key = {IVL_ID_LEN, g.voucher}, val;
+    assert_int_equal(ivl_st_get(&st, IVL_DB_VOUCHERS, g.voucher, IVL_ID_LEN, &val), 0);
+    size_t at = 1 + strlen(BUDGET) + IVL_USCC_LEN; /* the face value's varint */
+    /* 10000000 and 4000000 take 4 bytes, 0 one, the times 5, seq one, status one */
+    assert_int_equal(val.mv_size, at + 4 + 4 + 1 + 5 + 5 + 1 + 1);
+    uint8_t bad[128];
+    memcpy(bad, val.mv_data, val.mv_size);
+    MDB_val badv = {val.mv_size, bad}, shortk = {IVL_ID_LEN - 1, g.voucher};
+    struct ivl_voucher_rec x;
+    assert_int_equal(ivl_rec_voucher(&key, &badv, &x), 0);
+    assert_int_equal(ivl_rec_voucher(&shortk, &badv, &x), IVL_E_CORRUPT);
+    /* 10000000 in a non-minimal form: one 0x00 group more. */
+    memmove(bad + at + 5, bad + at + 4, val.mv_size - at - 4);
+    bad[at + 3] |= 0x80;
+    bad[at + 4] = 0;
+    badv.mv_size = val.mv_size + 1;
+    assert_int_equal(ivl_rec_voucher(&key, &badv, &x), IVL_E_CORRUPT);
     struct ivl_claim_rec c;
     assert_int_equal(ivl_st_claim(&st, g.claim, &c), 0);
     assert_int_equal(c.status, IVL_C_PAID);

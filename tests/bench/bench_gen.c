@@ -241,7 +241,7 @@ static int cmd_flow(int argc, char **argv)
     for (int r = mdb_cursor_get(cur, &k, &v, MDB_FIRST); r == 0;
          r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         struct ivl_voucher_rec rec;
-        if ((rc = ivl_rec_voucher(&v, &rec))) die("voucher record", rc);
+        if ((rc = ivl_rec_voucher(&k, &v, &rec))) die("voucher record", rc);
         if (rec.status != IVL_V_ACTIVE || rec.remaining < 400) continue;
         if (strncmp(rec.holder, "91140521MA", 10)) continue;
         if (nv == capv) vs = realloc(vs, (capv *= 2) * sizeof *vs);
