@@ -131,6 +131,23 @@ static int check_meta_pages(const char *dir)
     return rc;
 }
 
+/* A ledger with a genesis entry must have its tables in this build's layout
+ * (state.h): older tables would not decode, or would differ from a replay and
+ * look tampered with. */
+static int check_layout(MDB_txn *txn, MDB_dbi meta, const char *dir)
+{
+    MDB_val k = {6, "origin"}, v;
+    if (mdb_get(txn, meta, &k, &v)) return 0; /* no genesis yet */
+    k = (MDB_val){6, "layout"};
+    unsigned have = 1;
+    if (!mdb_get(txn, meta, &k, &v)) have = v.mv_size == 1 ? *(const uint8_t *)v.mv_data : 0;
+    if (have == IVL_STATE_LAYOUT) return 0;
+    return ivl_fail(IVL_E_STORE,
+                    _("the tables in %s are in layout %u, and this ivl reads layout %u: export the "
+                      "log with the ivl that wrote them and import the export with this one"),
+                    dir, have, (unsigned)IVL_STATE_LAYOUT);
+}
+
 static int env_open(const char *dir, int create, struct ivl_ledger **out)
 {
     struct ivl_ledger *l = calloc(1, sizeof *l);
@@ -173,6 +190,7 @@ static int env_open(const char *dir, int create, struct ivl_ledger **out)
             goto fail;
         }
     }
+    if (!create && (rc = check_layout(txn, l->dbi[IVL_DB_META], dir))) goto fail;
     rc = mdb_txn_commit(txn);
     txn = NULL;
     if (rc) {

@@ -173,6 +173,8 @@ static int rule_genesis(struct ivl_state *st, const struct ivl_entry *e, struct 
     TRY(ivl_st_put(st, IVL_DB_PUBKEYS, g->log_pub, IVL_PUB_LEN, g->authority, IVL_USCC_LEN));
     TRY(ivl_st_put(st, IVL_DB_META, "origin", 6, g->origin, strlen(g->origin)));
     TRY(ivl_st_put(st, IVL_DB_META, "log_pub", 7, g->log_pub, IVL_PUB_LEN));
+    const uint8_t layout = IVL_STATE_LAYOUT;
+    TRY(ivl_st_put(st, IVL_DB_META, "layout", 6, &layout, 1));
     snprintf(st->origin, sizeof st->origin, "%s", g->origin);
     return 0;
 }

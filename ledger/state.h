@@ -15,7 +15,7 @@
 
 /* Named databases of the environment. */
 enum ivl_dbi {
-    IVL_DB_META,     /* "head", "origin", "genesis": log-wide facts */
+    IVL_DB_META,     /* "head", "origin", "log_pub", "layout": log-wide facts */
     IVL_DB_LEAVES,   /* seq (u64 BE) -> leaf bytes */
     IVL_DB_NODES,    /* end (u64 BE, (index+1) << level) || level (u8) -> hash of a complete subtree
                         (level
@@ -33,6 +33,13 @@ enum ivl_dbi {
     IVL_DB_CLAIMS,      /* claim id (16) -> claim record */
     IVL_DB_COUNT
 };
+
+/* The layout of the tables other than `leaves` (which hold the log, in its
+ * own versioned format): written by the genesis entry under meta "layout"
+ * (one byte), so a replay writes it too. 1: until voucher records lost
+ * their id and took varints (no "layout" key); 2: since. A ledger in another
+ * layout is refused at open: its tables are rebuilt by importing an export. */
+#define IVL_STATE_LAYOUT 2
 
 extern const char *const ivl_db_names[IVL_DB_COUNT];
 

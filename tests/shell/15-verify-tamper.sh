@@ -127,6 +127,18 @@ if command -v mdb_dump >/dev/null 2>&1 && command -v mdb_load >/dev/null 2>&1; t
     rm -rf T && cp -r L T
     "$PY" "$LMDB_EDIT" T ids add 00112233445566778899aabbccddeeff 0000000000000003
     verify_refuses T "an id added"
+    # Tables in another layout (meta "layout", the second key): refused at
+    # open by every command, naming both layouts, before anything is read.
+    rm -rf T && cp -r L T
+    [ "$(mdb_dump -s meta T | sed -n '/HEADER=END/,$p' | sed -n 4p | tr -d ' ')" = 6c61796f7574 ] ||
+        fail "meta's second key is not 'layout'"
+    "$PY" "$LMDB_EDIT" T meta 1 0
+    for cmd in status verify "log" "export --out t.jsonl"; do
+        # shellcheck disable=SC2086
+        assert_exit 4 "$IVL" --json -L T $cmd
+        assert_code storage_error
+        assert_grep "in layout 3, and this ivl reads layout 2" "$ERR"
+    done
     # The tampered copy of a leaf cannot be exported as a valid replica either.
     rm -rf T && cp -r L T
     "$PY" "$LMDB_EDIT" T leaves 6 -1
