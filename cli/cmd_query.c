@@ -549,9 +549,7 @@ static size_t count(struct ivl_state *st, int db, int *rc)
                 bad = ivl_rec_budget(&v, &x.b) || k.mv_size != strlen(x.b.b.budget) ||
                       memcmp(k.mv_data, x.b.b.budget, k.mv_size);
                 break;
-            case IVL_DB_VOUCHERS:
-                bad = ivl_rec_voucher(&k, &v, &x.v);
-                break;
+            case IVL_DB_VOUCHERS: bad = ivl_rec_voucher(&k, &v, &x.v); break;
             case IVL_DB_REDEMPTIONS:
                 bad = ivl_rec_redemption(&v, &x.r) || k.mv_size != IVL_ID_LEN ||
                       memcmp(k.mv_data, x.r.id, IVL_ID_LEN);

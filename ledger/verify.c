@@ -44,7 +44,7 @@
         if (rc_) return rc_;                                                                       \
     } while (0)
 
-#define REPLAY_COMMIT_EVERY 8192  /* entries per replay transaction */
+#define REPLAY_COMMIT_EVERY 8192 /* entries per replay transaction */
 /* The maps' pages are dropped from the resident set when the pages of mapped
  * files resident in this process (the "shared" count of /proc/self/statm:
  * both LMDB maps, the binary) pass this budget, looked at every
@@ -162,8 +162,7 @@ static int cache_open(struct replay *r, const char *base, const uint8_t log_pub[
         make_dirs(r->dir))
         return -1;
     /* Yours alone: what is verified here decides later verdicts. */
-    if (lstat(r->dir, &sb) || !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid() ||
-        (sb.st_mode & 022))
+    if (lstat(r->dir, &sb) || !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid() || (sb.st_mode & 022))
         return -1;
     char lock[PATH_MAX + 8];
     snprintf(lock, sizeof lock, "%s/lock", r->dir);
@@ -638,7 +637,8 @@ static int replay_log(struct ivl_ledger *l, struct ivl_state *orig, struct repla
             ivl_ledger_progress(l, seq + 1, stored.size);
         /* The rules read state pages all over both maps: without this, the
          * resident set would grow with the state. */
-        if ((seq + 1) % RESIDENT_CHECK_EVERY == 0) drop_if_resident(mdb_txn_env(orig->txn), rp->env);
+        if ((seq + 1) % RESIDENT_CHECK_EVERY == 0)
+            drop_if_resident(mdb_txn_env(orig->txn), rp->env);
         if ((seq + 1) % REPLAY_COMMIT_EVERY == 0) {
             rc = replay_commit(&st);
             if (!rc) rc = replay_begin(rp, &st, origin);

@@ -136,7 +136,8 @@ static void put(MDB_txn *t, MDB_dbi d, const void *k, size_t kl, const void *v, 
 
 static void be64(uint8_t k[8], uint64_t v)
 {
-    for (int i = 7; i >= 0; i--, v >>= 8) k[i] = (uint8_t)v;
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        k[i] = (uint8_t)v;
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -211,8 +212,10 @@ int main(int argc, char **argv)
      * often runs faster while the other vCPUs are busy too, so the figures of
      * ivl on N threads are compared with the rate per CPU-second on N. */
     double sign_cpu, ver_cpu, sign_cpuN, ver_cpuN;
-    double sign1 = ed_rate(0, 1, secs, msglen, &sign_cpu), signN = ed_rate(0, jobs, secs, msglen, &sign_cpuN);
-    double ver1 = ed_rate(1, 1, secs, msglen, &ver_cpu), verN = ed_rate(1, jobs, secs, msglen, &ver_cpuN);
+    double sign1 = ed_rate(0, 1, secs, msglen, &sign_cpu),
+           signN = ed_rate(0, jobs, secs, msglen, &sign_cpuN);
+    double ver1 = ed_rate(1, 1, secs, msglen, &ver_cpu),
+           verN = ed_rate(1, jobs, secs, msglen, &ver_cpuN);
     printf("{\"jobs\":%u,\"msg_bytes\":%zu,\"ed25519_sign_1\":%.1f,\"ed25519_sign_all\":%.1f,"
            "\"ed25519_verify_1\":%.1f,\"ed25519_verify_all\":%.1f,"
            "\"ed25519_sign_per_cpu_s\":%.1f,\"ed25519_verify_per_cpu_s\":%.1f,"
@@ -260,7 +263,8 @@ int main(int argc, char **argv)
     MDB_txn *t;
     double a = now_s();
     if (mdb_txn_begin(env, NULL, 0, &t)) die("txn", 0);
-    for (uint64_t i = 0; i < entries; i++) put_entry(t, d, i, leaf, leaflen);
+    for (uint64_t i = 0; i < entries; i++)
+        put_entry(t, d, i, leaf, leaflen);
     double b = now_s();
     int rc = mdb_txn_commit(t);
     if (rc) die("commit", rc);
@@ -272,8 +276,7 @@ int main(int argc, char **argv)
     printf(",\"lmdb_commit_median_s\":%.6f,\"lmdb_commit_p90_s\":%.6f,"
            "\"lmdb_batch_entries\":%llu,\"lmdb_batch_puts\":%llu,\"lmdb_batch_put_s\":%.6f,"
            "\"lmdb_batch_commit_s\":%.6f,\"lmdb_puts_per_s\":%.1f,\"lmdb_entries_per_s\":%.1f}\n",
-           commit_med, commit_p90,
-           (unsigned long long)entries, (unsigned long long)(4 * entries), b - a, c - b,
-           (double)(4 * entries) / (c - a), (double)entries / (c - a));
+           commit_med, commit_p90, (unsigned long long)entries, (unsigned long long)(4 * entries),
+           b - a, c - b, (double)(4 * entries) / (c - a), (double)entries / (c - a));
     return 0;
 }
