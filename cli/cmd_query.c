@@ -207,13 +207,21 @@ int cmd_balance(struct cli *c, int argc, char **argv)
         cli_pad(stdout, _("status"), 9);
         printf("%s\n", _("until"));
     }
-    if (!rc) mdb_cursor_open(st.txn, st.dbi[IVL_DB_HOLDINGS], &cur);
-    int r = rc ? MDB_NOTFOUND : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    for (; !rc && r == 0; r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != IVL_USCC_LEN + IVL_ID_LEN || memcmp(k.mv_data, pos[0], IVL_USCC_LEN))
+    /* The holder's vouchers: the duplicates under its USCC, in id order. */
+    int r = MDB_NOTFOUND;
+    if (!rc && (r = mdb_cursor_open(st.txn, st.dbi[IVL_DB_HOLDINGS], &cur))) {
+        rc = ivl_st_mdb_err(r, "holdings");
+        cur = NULL;
+    }
+    if (!rc) r = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+    for (; !rc && r == 0; r = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+        if (v.mv_size != IVL_ID_LEN) {
+            rc = ivl_fail(IVL_E_CORRUPT, _("table '%s' holds a damaged record; run 'ivl verify'"),
+                          "holdings");
             break;
+        }
         struct ivl_voucher_rec x;
-        if ((rc = ivl_st_voucher(&st, (const uint8_t *)k.mv_data + IVL_USCC_LEN, &x))) break;
+        if ((rc = ivl_st_voucher(&st, v.mv_data, &x))) break;
         const char *status = voucher_status(&x, c->now);
         if (!strcmp(status, "active")) total += x.remaining;
         if (c->json) {
@@ -227,6 +235,7 @@ int cmd_balance(struct cli *c, int argc, char **argv)
         cli_pad(stdout, _(status), 9);
         printf("%s\n", d);
     }
+    if (!rc && r && r != MDB_NOTFOUND) rc = ivl_st_mdb_err(r, "holdings");
     if (cur) mdb_cursor_close(cur);
     ivl_ledger_end(&st);
     if (rc) {

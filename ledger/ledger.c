@@ -180,7 +180,8 @@ static int env_open(const char *dir, int create, struct ivl_ledger **out)
         goto fail;
     }
     for (int i = 0; i < IVL_DB_COUNT; i++) {
-        rc = mdb_dbi_open(txn, ivl_db_names[i], create ? MDB_CREATE : 0, &l->dbi[i]);
+        rc = mdb_dbi_open(txn, ivl_db_names[i], create ? MDB_CREATE | ivl_db_flags(i) : 0,
+                          &l->dbi[i]);
         if (rc) {
             rc = rc == MDB_NOTFOUND
                      ? ivl_fail(IVL_E_CORRUPT,

@@ -312,11 +312,8 @@ static int rule_issue(struct ivl_state *st, const struct ivl_entry *e, struct iv
     v.seq = e->seq;
     b.issued += is->amount;
     b.n_vouchers++;
-    uint8_t hk[IVL_USCC_LEN + IVL_ID_LEN];
-    memcpy(hk, is->holder, IVL_USCC_LEN);
-    memcpy(hk + IVL_USCC_LEN, e->id, IVL_ID_LEN);
     TRY(ivl_st_put_voucher(st, &v));
-    TRY(ivl_st_put(st, IVL_DB_HOLDINGS, hk, sizeof hk, "", 0));
+    TRY(ivl_st_put(st, IVL_DB_HOLDINGS, is->holder, IVL_USCC_LEN, e->id, IVL_ID_LEN));
     TRY(ivl_st_put_cap(st, is->budget, holder, net + is->amount));
     return ivl_st_put_budget(st, &b);
 }

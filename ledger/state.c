@@ -16,6 +16,11 @@ const char *const ivl_db_names[IVL_DB_COUNT] = {
     "budgets", "caps",   "vouchers", "holdings",    "redemptions", "contracts", "claims",
 };
 
+unsigned ivl_db_flags(int db)
+{
+    return db == IVL_DB_HOLDINGS ? MDB_DUPSORT | MDB_DUPFIXED : 0;
+}
+
 #define TRY(x)                                                                                     \
     do {                                                                                           \
         int rc_ = (x);                                                                             \

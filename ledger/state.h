@@ -27,7 +27,7 @@ enum ivl_dbi {
     IVL_DB_BUDGETS,  /* budget id -> budget record */
     IVL_DB_CAPS,     /* budget id || 0x00 || "g:" group | "s:" USCC -> net issued (u64 BE) */
     IVL_DB_VOUCHERS, /* voucher id (16) -> voucher record */
-    IVL_DB_HOLDINGS, /* USCC (18) || voucher id (16) -> "" */
+    IVL_DB_HOLDINGS, /* USCC (18) -> voucher id (16), sorted duplicates of one size */
     IVL_DB_REDEMPTIONS, /* redemption id (16) -> redemption record */
     IVL_DB_CONTRACTS,   /* contract hash (32) -> contract record */
     IVL_DB_CLAIMS,      /* claim id (16) -> claim record */
@@ -37,9 +37,14 @@ enum ivl_dbi {
 /* The layout of the tables other than `leaves` (which hold the log, in its
  * own versioned format): written by the genesis entry under meta "layout"
  * (one byte), so a replay writes it too. 1: until voucher records lost
- * their id and took varints (no "layout" key); 2: since. A ledger in another
- * layout is refused at open: its tables are rebuilt by importing an export. */
-#define IVL_STATE_LAYOUT 2
+ * their id and took varints (no "layout" key); 2: until `holdings` kept a
+ * holder's vouchers as sorted duplicates under one key; 3: since. A ledger
+ * in another layout is refused at open: its tables are rebuilt by importing
+ * an export. */
+#define IVL_STATE_LAYOUT 3
+/* The LMDB flags a table is created with (MDB_DUPSORT | MDB_DUPFIXED for
+ * `holdings`, else 0); an existing table keeps those it was created with. */
+unsigned ivl_db_flags(int db);
 
 extern const char *const ivl_db_names[IVL_DB_COUNT];
 

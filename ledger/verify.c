@@ -82,7 +82,7 @@ static int env_open(struct replay *r)
                           0600);
     if (!rc && !(rc = mdb_txn_begin(r->env, NULL, 0, &txn))) {
         for (int i = 0; !rc && i < IVL_DB_COUNT; i++)
-            rc = mdb_dbi_open(txn, ivl_db_names[i], MDB_CREATE, &r->dbi[i]);
+            rc = mdb_dbi_open(txn, ivl_db_names[i], MDB_CREATE | ivl_db_flags(i), &r->dbi[i]);
         if (!rc && r->keep) rc = mdb_dbi_open(txn, "verified", MDB_CREATE, &r->verified);
         if (rc)
             mdb_txn_abort(txn);

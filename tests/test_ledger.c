@@ -939,7 +939,7 @@ static int tamper(const char *dir, int db, enum tamper how)
     case FLIP_FIRST:
     case FLIP_MIDDLE:
     case FLIP_LAST:
-        if (val.mv_size == 0) { /* holdings: "" becomes one byte */
+        if (val.mv_size == 0) { /* an empty value becomes one byte */
             vb[0] = 0;
             val.mv_size = 1;
         } else {

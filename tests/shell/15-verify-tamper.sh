@@ -132,12 +132,13 @@ if command -v mdb_dump >/dev/null 2>&1 && command -v mdb_load >/dev/null 2>&1; t
     rm -rf T && cp -r L T
     [ "$(mdb_dump -s meta T | sed -n '/HEADER=END/,$p' | sed -n 4p | tr -d ' ')" = 6c61796f7574 ] ||
         fail "meta's second key is not 'layout'"
+    layout=$((0x$(mdb_dump -s meta T | sed -n '/HEADER=END/,$p' | sed -n 5p | tr -d ' ')))
     "$PY" "$LMDB_EDIT" T meta 1 0
     for cmd in status verify "log" "export --out t.jsonl"; do
         # shellcheck disable=SC2086
         assert_exit 4 "$IVL" --json -L T $cmd
         assert_code storage_error
-        assert_grep "in layout 3, and this ivl reads layout 2" "$ERR"
+        assert_grep "in layout $((layout ^ 1)), and this ivl reads layout $layout" "$ERR"
     done
     # The tampered copy of a leaf cannot be exported as a valid replica either.
     rm -rf T && cp -r L T
