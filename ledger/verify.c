@@ -367,17 +367,37 @@ static void statm_open(void)
     if (e && *e && !*end && mib < ((uint64_t)1 << 40)) resident_budget = (uint64_t)mib << 20;
 }
 
+/* Bytes of both environments' data files, or UINT64_MAX. */
+static uint64_t files_size(MDB_env *a, MDB_env *b)
+{
+    mdb_filehandle_t fa, fb;
+    struct stat sa, sb;
+    if (mdb_env_get_fd(a, &fa) || mdb_env_get_fd(b, &fb) || fstat(fa, &sa) || fstat(fb, &sb))
+        return UINT64_MAX;
+    return (uint64_t)sa.st_size + (uint64_t)sb.st_size;
+}
+
 static void drop_if_resident(MDB_env *a, MDB_env *b)
 {
+    /* Mapped file pages other than the maps' at the first look (the binary,
+     * libc), counted with whatever of the maps was resident then. */
+    static uint64_t others = UINT64_MAX;
     char buf[128];
     pthread_once(&statm_once, statm_open);
+    /* The maps cannot hold more pages than their files: while the files and
+     * the others fit in the budget, /proc need not be read (a read costs
+     * microseconds, and this runs every RESIDENT_CHECK_EVERY records). */
+    uint64_t files = files_size(a, b);
+    if (others < resident_budget && files < resident_budget - others) return;
     unsigned long size, resident, shared;
     ssize_t n = statm_fd >= 0 ? pread(statm_fd, buf, sizeof buf - 1, 0) : -1;
     if (n > 0) {
         buf[n] = 0;
-        if (sscanf(buf, "%lu %lu %lu", &size, &resident, &shared) == 3 &&
-            (uint64_t)shared * (uint64_t)statm_page < resident_budget)
-            return;
+        if (sscanf(buf, "%lu %lu %lu", &size, &resident, &shared) == 3) {
+            uint64_t bytes = (uint64_t)shared * (uint64_t)statm_page;
+            if (others == UINT64_MAX) others = bytes;
+            if (bytes < resident_budget) return;
+        }
     }
     /* Unreadable: drop, as if over the budget. */
     drop_map(a);
