@@ -367,14 +367,18 @@ static void statm_open(void)
     if (e && *e && !*end && mib < ((uint64_t)1 << 40)) resident_budget = (uint64_t)mib << 20;
 }
 
-/* Bytes of both environments' data files, or UINT64_MAX. */
+/* Bytes of both environments' committed pages (read from their meta pages,
+ * no system call): a map holds no other pages of its file, since a write
+ * transaction keeps its new pages in memory of its own until it commits. */
 static uint64_t files_size(MDB_env *a, MDB_env *b)
 {
-    mdb_filehandle_t fa, fb;
-    struct stat sa, sb;
-    if (mdb_env_get_fd(a, &fa) || mdb_env_get_fd(b, &fb) || fstat(fa, &sa) || fstat(fb, &sb))
+    MDB_envinfo ia, ib;
+    MDB_stat sa, sb;
+    if (mdb_env_info(a, &ia) || mdb_env_info(b, &ib) || mdb_env_stat(a, &sa) ||
+        mdb_env_stat(b, &sb))
         return UINT64_MAX;
-    return (uint64_t)sa.st_size + (uint64_t)sb.st_size;
+    return ((uint64_t)ia.me_last_pgno + 1) * sa.ms_psize +
+           ((uint64_t)ib.me_last_pgno + 1) * sb.ms_psize;
 }
 
 static void drop_if_resident(MDB_env *a, MDB_env *b)
@@ -384,9 +388,9 @@ static void drop_if_resident(MDB_env *a, MDB_env *b)
     static uint64_t others = UINT64_MAX;
     char buf[128];
     pthread_once(&statm_once, statm_open);
-    /* The maps cannot hold more pages than their files: while the files and
-     * the others fit in the budget, /proc need not be read (a read costs
-     * microseconds, and this runs every RESIDENT_CHECK_EVERY records). */
+    /* The maps cannot hold more pages than their environments have: while
+     * those and the others fit in the budget, /proc need not be read (a read
+     * costs microseconds, and this runs every RESIDENT_CHECK_EVERY records). */
     uint64_t files = files_size(a, b);
     if (others < resident_budget && files < resident_budget - others) return;
     unsigned long size, resident, shared;
