@@ -94,6 +94,22 @@ static int literal(struct scan *s, const char *word, size_t n)
     return 1;
 }
 
+/* After a member or an element: 1 past the closing `close`, 2 past a comma
+ * and the space after it (another item follows), 0 on anything else. */
+static int next_item(struct scan *s, char close)
+{
+    ws(s);
+    if (s->p >= s->end) return 0;
+    if (*s->p == close) {
+        s->p++;
+        return 1;
+    }
+    if (*s->p != ',') return 0;
+    s->p++;
+    ws(s);
+    return 2;
+}
+
 static int value(struct scan *s, int depth);
 
 static int object(struct scan *s, int depth, struct ivl_json_line *top)
@@ -133,15 +149,8 @@ static int object(struct scan *s, int depth, struct ivl_json_line *top)
         } else if (!value(s, depth + 1)) {
             return 0;
         }
-        ws(s);
-        if (s->p >= s->end) return 0;
-        if (*s->p == '}') {
-            s->p++;
-            return 1;
-        }
-        if (*s->p != ',') return 0;
-        s->p++;
-        ws(s);
+        int r = next_item(s, '}');
+        if (r != 2) return r;
     }
 }
 
@@ -155,15 +164,8 @@ static int array(struct scan *s, int depth)
     }
     for (;;) {
         if (!value(s, depth + 1)) return 0;
-        ws(s);
-        if (s->p >= s->end) return 0;
-        if (*s->p == ']') {
-            s->p++;
-            return 1;
-        }
-        if (*s->p != ',') return 0;
-        s->p++;
-        ws(s);
+        int r = next_item(s, ']');
+        if (r != 2) return r;
     }
 }
 
