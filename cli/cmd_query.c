@@ -190,8 +190,6 @@ int cmd_balance(struct cli *c, int argc, char **argv)
     rc = ivl_st_party(&st, pos[0], &p);
     if (rc == IVL_E_NOT_FOUND)
         rc = ivl_fail(IVL_E_NOT_FOUND, _("no party %s is registered"), pos[0]);
-    MDB_cursor *cur = NULL;
-    MDB_val k = {IVL_USCC_LEN, (void *)pos[0]}, v;
     json_t *arr = json_array();
     uint64_t total = 0;
     char a[3][24], d[16], id[37];
@@ -207,21 +205,13 @@ int cmd_balance(struct cli *c, int argc, char **argv)
         cli_pad(stdout, _("status"), 9);
         printf("%s\n", _("until"));
     }
-    /* The holder's vouchers: the duplicates under its USCC, in id order. */
-    int r = MDB_NOTFOUND;
-    if (!rc && (r = mdb_cursor_open(st.txn, st.dbi[IVL_DB_HOLDINGS], &cur))) {
-        rc = ivl_st_mdb_err(r, "holdings");
-        cur = NULL;
-    }
-    if (!rc) r = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
-    for (; !rc && r == 0; r = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
-        if (v.mv_size != IVL_ID_LEN) {
-            rc = ivl_fail(IVL_E_CORRUPT, _("table '%s' holds a damaged record; run 'ivl verify'"),
-                          "holdings");
-            break;
-        }
+    /* The holder's vouchers, in id order. */
+    uint8_t(*ids)[IVL_ID_LEN] = NULL;
+    size_t n = 0;
+    if (!rc) rc = ivl_st_holder_vouchers(&st, p.p.uscc, &ids, &n);
+    for (size_t i = 0; !rc && i < n; i++) {
         struct ivl_voucher_rec x;
-        if ((rc = ivl_st_voucher(&st, v.mv_data, &x))) break;
+        if ((rc = ivl_st_voucher(&st, ids[i], &x))) break;
         const char *status = voucher_status(&x, c->now);
         if (!strcmp(status, "active")) total += x.remaining;
         if (c->json) {
@@ -235,8 +225,7 @@ int cmd_balance(struct cli *c, int argc, char **argv)
         cli_pad(stdout, _(status), 9);
         printf("%s\n", d);
     }
-    if (!rc && r && r != MDB_NOTFOUND) rc = ivl_st_mdb_err(r, "holdings");
-    if (cur) mdb_cursor_close(cur);
+    free(ids);
     ivl_ledger_end(&st);
     if (rc) {
         json_decref(arr);

@@ -190,8 +190,10 @@ static int env_open(const char *dir, int create, struct ivl_ledger **out)
                      : ivl_st_mdb_err(rc, dir);
             goto fail;
         }
+        /* Before the other tables: an older layout may lack some of them. */
+        if (i == IVL_DB_META && !create && (rc = check_layout(txn, l->dbi[IVL_DB_META], dir)))
+            goto fail;
     }
-    if (!create && (rc = check_layout(txn, l->dbi[IVL_DB_META], dir))) goto fail;
     rc = mdb_txn_commit(txn);
     txn = NULL;
     if (rc) {

@@ -313,7 +313,7 @@ static int rule_issue(struct ivl_state *st, const struct ivl_entry *e, struct iv
     b.issued += is->amount;
     b.n_vouchers++;
     TRY(ivl_st_put_voucher(st, &v));
-    TRY(ivl_st_put(st, IVL_DB_HOLDINGS, is->holder, IVL_USCC_LEN, e->id, IVL_ID_LEN));
+    TRY(ivl_st_add_holding(st, e->seq, is->holder, e->id));
     TRY(ivl_st_put_cap(st, is->budget, holder, net + is->amount));
     return ivl_st_put_budget(st, &b);
 }

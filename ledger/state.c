@@ -9,11 +9,12 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *const ivl_db_names[IVL_DB_COUNT] = {
-    "meta",    "leaves", "nodes",    "checkpoints", "ids",         "parties",   "pubkeys",
-    "budgets", "caps",   "vouchers", "holdings",    "redemptions", "contracts", "claims",
+    "meta", "leaves",   "nodes",    "checkpoints", "ids",         "parties",   "pubkeys", "budgets",
+    "caps", "vouchers", "holdings", "recent",      "redemptions", "contracts", "claims",
 };
 
 unsigned ivl_db_flags(int db)
@@ -468,6 +469,136 @@ int ivl_st_put_cap(struct ivl_state *st, const char *budget, const char *holder_
     struct ivl_buf o = {0};
     ivl_buf_u64(&o, net);
     return put_buf(st, IVL_DB_CAPS, k, cap_key(budget, holder_key, k, sizeof k), &o);
+}
+
+/* ---- holdings ---- */
+
+size_t ivl_recent_limit = IVL_RECENT_LIMIT;
+
+static int rec_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, IVL_USCC_LEN + IVL_ID_LEN);
+}
+
+/* Moves every voucher of `recent` into `holdings`, in holder order. */
+static int move_recent(struct ivl_state *st, size_t n)
+{
+    enum { REC = IVL_USCC_LEN + IVL_ID_LEN };
+    uint8_t *all = malloc(n ? n * REC : 1);
+    if (!all) return ivl_fail(IVL_E_NOMEM, _("out of memory"));
+    MDB_cursor *cur;
+    MDB_val k, v;
+    size_t got = 0;
+    int rc = mdb_cursor_open(st->txn, st->dbi[IVL_DB_RECENT], &cur);
+    if (!rc) {
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc && got < n;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            if (k.mv_size != 8 || v.mv_size != REC) break;
+            memcpy(all + got++ * REC, v.mv_data, REC);
+        }
+        mdb_cursor_close(cur);
+        if (rc == MDB_NOTFOUND) rc = 0;
+    }
+    if (!rc && got != n) {
+        free(all);
+        return corrupt(IVL_DB_RECENT, 0);
+    }
+    /* Sorted, the puts walk `holdings` once from its first page to its last. */
+    if (!rc) qsort(all, n, REC, rec_cmp);
+    for (size_t i = 0; !rc && i < n; i++) {
+        MDB_val hk = {IVL_USCC_LEN, all + i * REC}, hv = {IVL_ID_LEN, all + i * REC + IVL_USCC_LEN};
+        rc = mdb_put(st->txn, st->dbi[IVL_DB_HOLDINGS], &hk, &hv, MDB_NODUPDATA);
+    }
+    free(all);
+    if (rc == MDB_KEYEXIST) return corrupt(IVL_DB_HOLDINGS, 0); /* a voucher held twice */
+    if (rc) return ivl_st_mdb_err(rc, ivl_db_names[IVL_DB_HOLDINGS]);
+    rc = mdb_drop(st->txn, st->dbi[IVL_DB_RECENT], 0);
+    return rc ? ivl_st_mdb_err(rc, ivl_db_names[IVL_DB_RECENT]) : 0;
+}
+
+int ivl_st_add_holding(struct ivl_state *st, uint64_t seq, const char uscc[IVL_USCC_LEN],
+                       const uint8_t id[IVL_ID_LEN])
+{
+    uint8_t kb[8], vb[IVL_USCC_LEN + IVL_ID_LEN];
+    for (int i = 0; i < 8; i++)
+        kb[i] = (uint8_t)(seq >> (56 - 8 * i));
+    memcpy(vb, uscc, IVL_USCC_LEN);
+    memcpy(vb + IVL_USCC_LEN, id, IVL_ID_LEN);
+    MDB_val k = {8, kb}, v = {sizeof vb, vb};
+    /* Sequence numbers only grow: anything at or after this one is damage. */
+    int rc = mdb_put(st->txn, st->dbi[IVL_DB_RECENT], &k, &v, MDB_APPEND);
+    if (rc == MDB_KEYEXIST) return corrupt(IVL_DB_RECENT, 0);
+    if (rc) return ivl_st_mdb_err(rc, ivl_db_names[IVL_DB_RECENT]);
+    MDB_stat s;
+    if ((rc = mdb_stat(st->txn, st->dbi[IVL_DB_RECENT], &s)))
+        return ivl_st_mdb_err(rc, ivl_db_names[IVL_DB_RECENT]);
+    return s.ms_entries < ivl_recent_limit ? 0 : move_recent(st, s.ms_entries);
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, IVL_ID_LEN);
+}
+
+int ivl_st_holder_vouchers(struct ivl_state *st, const char uscc[IVL_USCC_LEN],
+                           uint8_t (**ids)[IVL_ID_LEN], size_t *n)
+{
+    uint8_t(*a)[IVL_ID_LEN] = NULL;
+    size_t len = 0, cap = 0;
+    MDB_cursor *cur;
+    MDB_val k = {IVL_USCC_LEN, (void *)uscc}, v;
+    int bad = -1;
+    *ids = NULL;
+    *n = 0;
+    for (int db = IVL_DB_HOLDINGS; db <= IVL_DB_RECENT; db++) {
+        int rc = mdb_cursor_open(st->txn, st->dbi[db], &cur);
+        if (rc) {
+            free(a);
+            return ivl_st_mdb_err(rc, ivl_db_names[db]);
+        }
+        MDB_cursor_op first = db == IVL_DB_HOLDINGS ? MDB_SET_KEY : MDB_FIRST,
+                      next = db == IVL_DB_HOLDINGS ? MDB_NEXT_DUP : MDB_NEXT;
+        for (rc = mdb_cursor_get(cur, &k, &v, first); !rc; rc = mdb_cursor_get(cur, &k, &v, next)) {
+            const uint8_t *id = v.mv_data;
+            if (db == IVL_DB_RECENT) {
+                if (v.mv_size != IVL_USCC_LEN + IVL_ID_LEN) break;
+                if (memcmp(v.mv_data, uscc, IVL_USCC_LEN)) continue;
+                id += IVL_USCC_LEN;
+            } else if (v.mv_size != IVL_ID_LEN) {
+                break;
+            }
+            if (len == cap) {
+                size_t c2 = cap ? 2 * cap : 16;
+                void *p = realloc(a, c2 * IVL_ID_LEN);
+                if (!p) {
+                    mdb_cursor_close(cur);
+                    free(a);
+                    return ivl_fail(IVL_E_NOMEM, _("out of memory"));
+                }
+                a = p;
+                cap = c2;
+            }
+            memcpy(a[len++], id, IVL_ID_LEN);
+        }
+        mdb_cursor_close(cur);
+        if (!rc)
+            bad = db; /* stopped at a record of the wrong size */
+        else if (rc != MDB_NOTFOUND) {
+            free(a);
+            return ivl_st_mdb_err(rc, ivl_db_names[db]);
+        }
+        if (bad >= 0) break;
+        k = (MDB_val){IVL_USCC_LEN, (void *)uscc};
+    }
+    if (bad >= 0) {
+        free(a);
+        return ivl_fail(IVL_E_CORRUPT, _("table '%s' holds a damaged record; run 'ivl verify'"),
+                        ivl_db_names[bad]);
+    }
+    if (len) qsort(a, len, IVL_ID_LEN, id_cmp);
+    *ids = a;
+    *n = len;
+    return 0;
 }
 
 int ivl_st_id(struct ivl_state *st, const uint8_t id[IVL_ID_LEN], uint64_t *seq, uint8_t *type)

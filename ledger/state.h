@@ -27,7 +27,10 @@ enum ivl_dbi {
     IVL_DB_BUDGETS,  /* budget id -> budget record */
     IVL_DB_CAPS,     /* budget id || 0x00 || "g:" group | "s:" USCC -> net issued (u64 BE) */
     IVL_DB_VOUCHERS, /* voucher id (16) -> voucher record */
-    IVL_DB_HOLDINGS, /* USCC (18) -> voucher id (16), sorted duplicates of one size */
+    IVL_DB_HOLDINGS, /* USCC (18) -> voucher id (16), sorted duplicates of one size: the
+                        vouchers issued before `recent` was last moved here */
+    IVL_DB_RECENT,   /* seq (u64 BE) -> USCC (18) || voucher id (16): the vouchers issued
+                        since, in log order (see ivl_st_add_holding) */
     IVL_DB_REDEMPTIONS, /* redemption id (16) -> redemption record */
     IVL_DB_CONTRACTS,   /* contract hash (32) -> contract record */
     IVL_DB_CLAIMS,      /* claim id (16) -> claim record */
@@ -38,10 +41,11 @@ enum ivl_dbi {
  * own versioned format): written by the genesis entry under meta "layout"
  * (one byte), so a replay writes it too. 1: until voucher records lost
  * their id and took varints (no "layout" key); 2: until `holdings` kept a
- * holder's vouchers as sorted duplicates under one key; 3: since. A ledger
+ * holder's vouchers as sorted duplicates under one key; 3: until the
+ * vouchers issued since the last move were kept in `recent`; 4: since. A ledger
  * in another layout is refused at open: its tables are rebuilt by importing
  * an export. */
-#define IVL_STATE_LAYOUT 3
+#define IVL_STATE_LAYOUT 4
 /* The LMDB flags a table is created with (MDB_DUPSORT | MDB_DUPFIXED for
  * `holdings`, else 0); an existing table keeps those it was created with. */
 unsigned ivl_db_flags(int db);
@@ -168,6 +172,23 @@ int ivl_st_claim(struct ivl_state *st, const uint8_t id[IVL_ID_LEN], struct ivl_
 int ivl_st_put_claim(struct ivl_state *st, const struct ivl_claim_rec *c);
 int ivl_st_cap(struct ivl_state *st, const char *budget, const char *holder_key, uint64_t *net);
 int ivl_st_put_cap(struct ivl_state *st, const char *budget, const char *holder_key, uint64_t net);
+/* A voucher issued to a holder (`seq`: its entry). It goes to the end of
+ * `recent`, so a batch of issues appends to a few pages there instead of
+ * touching a page of `holdings` for nearly every holder; once `recent` holds
+ * ivl_recent_limit vouchers, they all move into `holdings` in the same
+ * transaction. The move happens at the same entry in every replay, so a
+ * verification compares both tables as they are. */
+int ivl_st_add_holding(struct ivl_state *st, uint64_t seq, const char uscc[IVL_USCC_LEN],
+                       const uint8_t id[IVL_ID_LEN]);
+/* The size of `recent` at which it moves into `holdings`: IVL_RECENT_LIMIT.
+ * Part of the layout (a ledger and its verification must use the same
+ * value); only the tests change it, to cross it with a few entries. */
+#define IVL_RECENT_LIMIT 65536
+extern size_t ivl_recent_limit;
+/* The ids of a holder's vouchers (both tables), in id order: *ids is
+ * malloc'd (NULL when there are none), the caller frees it. */
+int ivl_st_holder_vouchers(struct ivl_state *st, const char uscc[IVL_USCC_LEN],
+                           uint8_t (**ids)[IVL_ID_LEN], size_t *n);
 /* Id index: seq and type of the entry with this id. */
 int ivl_st_id(struct ivl_state *st, const uint8_t id[IVL_ID_LEN], uint64_t *seq, uint8_t *type);
 int ivl_st_put_id(struct ivl_state *st, const uint8_t id[IVL_ID_LEN], uint64_t seq, uint8_t type);

@@ -56,8 +56,9 @@ static const char U_FIN[] = "11140521MB76543214";
 static const char U_AUD[] = "11140521MB11111111";
 
 /* What the group setup built. */
-#define N_ENTRIES     13
-#define N_CHECKPOINTS 9 /* one per append transaction */
+#define N_ENTRIES     15
+#define N_CHECKPOINTS 10 /* one per append transaction */
+#define RECENT_LIMIT  2  /* ivl_recent_limit here: both holdings tables hold vouchers */
 #define LAST_TIME     (T0 + 480)
 
 static struct {
@@ -66,6 +67,7 @@ static struct {
     struct ivl_seckey *auth, *logk, *sme, *sme2, *prov, *fin, *aud;
     uint8_t leaf_hash[N_ENTRIES][32]; /* as returned by the appends */
     uint8_t voucher[IVL_ID_LEN], redemption[IVL_ID_LEN], claim[IVL_ID_LEN];
+    uint8_t voucher2[2][IVL_ID_LEN]; /* the second SME's, in issue order */
     int copies;
 } g;
 
@@ -347,7 +349,25 @@ static int build_pristine(void)
     if (ivl_ledger_append(l, e, 1, T0 + 420, 0, out, NULL)) return -1;
     memcpy(g.leaf_hash[n++], out[0].leaf_hash, 32);
 
-    /* 12: the auditor attests the tree of 12 entries */
+    /* 12-13: two vouchers of 30,000.00 to the second SME, one batch: the
+     * first fills `recent` to RECENT_LIMIT, so both move into `holdings`,
+     * and the second starts `recent` again */
+    for (int i = 0; i < 2; i++) {
+        new_entry(&e[i], IVL_T_ISSUE, T0 + 430);
+        snprintf(e[i].u.issue.budget, sizeof e[i].u.issue.budget, BUDGET);
+        snprintf(e[i].u.issue.holder, sizeof e[i].u.issue.holder, "%s", U_SME2);
+        e[i].u.issue.amount = 3000000ULL;
+        e[i].u.issue.until = T0 + 200 * DAY;
+        memcpy(g.voucher2[i], e[i].id, IVL_ID_LEN);
+        sign(&e[i], 0, U_AUTH, g.auth);
+    }
+    if (ivl_ledger_append(l, e, 2, T0 + 440, 0, out, NULL)) return -1;
+    for (int i = 0; i < 2; i++) {
+        if (out[i].seq != (uint64_t)n) return -1;
+        memcpy(g.leaf_hash[n++], out[i].leaf_hash, 32);
+    }
+
+    /* 14: the auditor attests the tree of 12 entries */
     struct ivl_state st;
     char text[512];
     new_entry(&e[0], IVL_T_ATTEST, T0 + 470);
@@ -368,6 +388,7 @@ static int group_setup(void **state)
 {
     (void)state;
     if (sodium_init() < 0) return -1;
+    ivl_recent_limit = RECENT_LIMIT;
     snprintf(g.root_dir, sizeof g.root_dir, "/tmp/ivl-test-ledger-XXXXXX");
     if (!mkdtemp(g.root_dir)) return -1;
     if (ivl_key_generate("authority", &g.auth) || ivl_key_generate(ORIGIN, &g.logk) ||
@@ -445,11 +466,11 @@ static void test_head_and_roots(void **state)
     /* the state a reader sees */
     struct ivl_budget_rec b;
     assert_int_equal(ivl_st_budget(&st, BUDGET, &b), 0);
-    assert_int_equal(b.issued, 10000000ULL);
+    assert_int_equal(b.issued, 16000000ULL); /* 100,000.00 + 2 x 30,000.00 */
     assert_int_equal(b.redeemed, 6000000ULL);
     assert_int_equal(b.claimed, 6000000ULL);
     assert_int_equal(b.paid, 6000000ULL);
-    assert_int_equal(b.n_vouchers, 1);
+    assert_int_equal(b.n_vouchers, 3);
     struct ivl_voucher_rec v;
     assert_int_equal(ivl_st_voucher(&st, g.voucher, &v), 0);
     assert_int_equal(v.remaining, 4000000ULL);
@@ -490,7 +511,26 @@ static void test_head_and_roots(void **state)
     uint8_t pub[32];
     assert_int_equal(ivl_ledger_log_pub(&st, pub), 0);
     assert_memory_equal(pub, ivl_key_public(g.logk), 32);
+    /* A holder's vouchers come from both tables, in id order. */
+    uint8_t(*ids)[IVL_ID_LEN];
+    size_t nids;
+    assert_int_equal(ivl_st_holder_vouchers(&st, U_SME, &ids, &nids), 0);
+    assert_int_equal(nids, 1);
+    assert_memory_equal(ids[0], g.voucher, IVL_ID_LEN);
+    free(ids);
+    assert_int_equal(ivl_st_holder_vouchers(&st, U_SME2, &ids, &nids), 0);
+    assert_int_equal(nids, 2);
+    int later = memcmp(g.voucher2[0], g.voucher2[1], IVL_ID_LEN) > 0;
+    assert_memory_equal(ids[0], g.voucher2[later], IVL_ID_LEN);
+    assert_memory_equal(ids[1], g.voucher2[!later], IVL_ID_LEN);
+    free(ids);
+    assert_int_equal(ivl_st_holder_vouchers(&st, U_PROV, &ids, &nids), 0);
+    assert_int_equal(nids, 0);
+    assert_null(ids);
     ivl_ledger_end(&st);
+    /* entries 7 and 12 moved into holdings when recent reached 2; 13 is in recent */
+    assert_int_equal(count_records(l, IVL_DB_HOLDINGS), 2);
+    assert_int_equal(count_records(l, IVL_DB_RECENT), 1);
     for (int i = 0; i < IVL_DB_COUNT; i++)
         if (count_records(l, i) == 0) fail_msg("table %s is empty", ivl_db_names[i]);
     assert_int_equal(count_records(l, IVL_DB_CPS), N_CHECKPOINTS);
@@ -863,7 +903,7 @@ static void test_verify_good(void **state)
         assert_string_equal(r.bad_table, "");
         static const int want[IVL_T_MAX + 1] = {
             [IVL_T_GENESIS] = 1, [IVL_T_PARTY] = 5,  [IVL_T_BUDGET] = 1,
-            [IVL_T_ISSUE] = 1,   [IVL_T_REDEEM] = 1, [IVL_T_CLAIM] = 1,
+            [IVL_T_ISSUE] = 3,   [IVL_T_REDEEM] = 1, [IVL_T_CLAIM] = 1,
             [IVL_T_APPROVE] = 1, [IVL_T_PAY] = 1,    [IVL_T_ATTEST] = 1};
         for (int t = 0; t <= IVL_T_MAX; t++)
             assert_int_equal(r.by_type[t], want[t]);
@@ -1131,10 +1171,10 @@ static void test_verify_names_bad_entry(void **state)
         int rc;
         uint64_t seq;
     } cases[] = {
-        {FLIP_FIRST, IVL_E_DECODE, 0},     /* version byte of entry 0 */
-        {FLIP_LAST, IVL_E_BAD_SIG, 12},    /* signature byte of the last entry */
-        {DELETE_FIRST, IVL_E_TAMPERED, 0}, /* entry 0 missing */
-        {DELETE_LAST, IVL_E_TAMPERED, 12}, /* entry 12 missing */
+        {FLIP_FIRST, IVL_E_DECODE, 0},                /* version byte of entry 0 */
+        {FLIP_LAST, IVL_E_BAD_SIG, N_ENTRIES - 1},    /* signature byte of the last entry */
+        {DELETE_FIRST, IVL_E_TAMPERED, 0},            /* entry 0 missing */
+        {DELETE_LAST, IVL_E_TAMPERED, N_ENTRIES - 1}, /* the last entry missing */
     };
     int wrong = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

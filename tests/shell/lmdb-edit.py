@@ -4,7 +4,7 @@
 # lmdb-edit.py DIR DB INDEX OFFSET: flips the low bit of byte OFFSET of the value
 # of record INDEX (negative: from the end) of table DB, via mdb_dump/mdb_load.
 # lmdb-edit.py DIR DB add KEYHEX VALHEX: adds a record.
-# Exit 9 when the value is empty.
+# Exit 9 when the value is empty, 8 when the table is.
 import subprocess, sys
 d, db = sys.argv[1], sys.argv[2]
 out = subprocess.run(["mdb_dump", "-s", db, d], check=True, capture_output=True, text=True).stdout
@@ -16,6 +16,8 @@ recs = [(bytes.fromhex(body[i][1:]), bytes.fromhex(body[i + 1][1:])) for i in ra
 if sys.argv[3] == "add":
     new = [(bytes.fromhex(sys.argv[4]), bytes.fromhex(sys.argv[5]))]
 else:
+    if not recs:
+        sys.exit(8)
     k, v = recs[int(sys.argv[3])]
     v = bytearray(v)
     if not v:
