@@ -475,6 +475,12 @@ int ivl_st_put_cap(struct ivl_state *st, const char *budget, const char *holder_
 
 size_t ivl_recent_limit = IVL_RECENT_LIMIT;
 
+static int damaged(int db)
+{
+    return ivl_fail(IVL_E_CORRUPT, _("table '%s' holds a damaged record; run 'ivl verify'"),
+                    ivl_db_names[db]);
+}
+
 static int rec_cmp(const void *a, const void *b)
 {
     return memcmp(a, b, IVL_USCC_LEN + IVL_ID_LEN);
@@ -501,7 +507,7 @@ static int move_recent(struct ivl_state *st, size_t n)
     }
     if (!rc && got != n) {
         free(all);
-        return corrupt(IVL_DB_RECENT, 0);
+        return damaged(IVL_DB_RECENT);
     }
     /* Sorted, the puts walk `holdings` once from its first page to its last. */
     if (!rc) qsort(all, n, REC, rec_cmp);
@@ -510,7 +516,7 @@ static int move_recent(struct ivl_state *st, size_t n)
         rc = mdb_put(st->txn, st->dbi[IVL_DB_HOLDINGS], &hk, &hv, MDB_NODUPDATA);
     }
     free(all);
-    if (rc == MDB_KEYEXIST) return corrupt(IVL_DB_HOLDINGS, 0); /* a voucher held twice */
+    if (rc == MDB_KEYEXIST) return damaged(IVL_DB_HOLDINGS); /* a voucher held twice */
     if (rc) return ivl_st_mdb_err(rc, ivl_db_names[IVL_DB_HOLDINGS]);
     rc = mdb_drop(st->txn, st->dbi[IVL_DB_RECENT], 0);
     return rc ? ivl_st_mdb_err(rc, ivl_db_names[IVL_DB_RECENT]) : 0;
@@ -527,7 +533,7 @@ int ivl_st_add_holding(struct ivl_state *st, uint64_t seq, const char uscc[IVL_U
     MDB_val k = {8, kb}, v = {sizeof vb, vb};
     /* Sequence numbers only grow: anything at or after this one is damage. */
     int rc = mdb_put(st->txn, st->dbi[IVL_DB_RECENT], &k, &v, MDB_APPEND);
-    if (rc == MDB_KEYEXIST) return corrupt(IVL_DB_RECENT, 0);
+    if (rc == MDB_KEYEXIST) return damaged(IVL_DB_RECENT);
     if (rc) return ivl_st_mdb_err(rc, ivl_db_names[IVL_DB_RECENT]);
     MDB_stat s;
     if ((rc = mdb_stat(st->txn, st->dbi[IVL_DB_RECENT], &s)))
@@ -592,8 +598,7 @@ int ivl_st_holder_vouchers(struct ivl_state *st, const char uscc[IVL_USCC_LEN],
     }
     if (bad >= 0) {
         free(a);
-        return ivl_fail(IVL_E_CORRUPT, _("table '%s' holds a damaged record; run 'ivl verify'"),
-                        ivl_db_names[bad]);
+        return damaged(bad);
     }
     if (len) qsort(a, len, IVL_ID_LEN, id_cmp);
     *ids = a;

@@ -71,4 +71,13 @@ rm -rf T && cp -r L T
 assert_exit 3 "$IVL" -L T verify --no-cache
 assert_grep "table 'holdings'" "$ERR"
 
+# A record in `recent` after every sequence number (the next issue could not
+# go after it): the issue is refused as damage, and nothing is appended.
+rm -rf T && cp -r L T
+"$PY" "$LMDB_EDIT" T recent add ffffffffffffffff 00 || fail "lmdb-edit.py T recent add"
+size=$(ledger_size T)
+assert_exit 3 "$IVL" -L T issue --budget B2026 --to "$U_SME" --amount 1 --key auth.key
+assert_grep "table 'recent' holds a damaged record" "$ERR"
+[ "$(ledger_size T)" = "$size" ] || fail "an entry was appended over a damaged recent"
+
 echo "28-holdings-move: ok"
