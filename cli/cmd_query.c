@@ -190,10 +190,25 @@ int cmd_balance(struct cli *c, int argc, char **argv)
     rc = ivl_st_party(&st, pos[0], &p);
     if (rc == IVL_E_NOT_FOUND)
         rc = ivl_fail(IVL_E_NOT_FOUND, _("no party %s is registered"), pos[0]);
+    /* The holder's vouchers, in id order, all read before anything is
+     * printed: a damaged record is one error line, not half a table. */
+    uint8_t(*ids)[IVL_ID_LEN] = NULL;
+    struct ivl_voucher_rec *v = NULL;
+    size_t n = 0;
+    if (!rc) rc = ivl_st_holder_vouchers(&st, p.p.uscc, &ids, &n);
+    if (!rc && n && !(v = calloc(n, sizeof *v))) rc = ivl_fail(IVL_E_NOMEM, _("out of memory"));
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = ivl_st_voucher(&st, ids[i], &v[i]);
+    free(ids);
+    ivl_ledger_end(&st);
+    if (rc) {
+        free(v);
+        return cli_error(c, rc);
+    }
     json_t *arr = json_array();
     uint64_t total = 0;
     char a[3][24], d[16], id[37];
-    if (!rc && !c->json) {
+    if (!c->json) {
         printf("%s  %s\n\n", p.p.uscc, p.p.name);
         cli_pad(stdout, _("voucher"), 38);
         cli_pad(stdout, _("budget"), 12);
@@ -205,32 +220,22 @@ int cmd_balance(struct cli *c, int argc, char **argv)
         cli_pad(stdout, _("status"), 9);
         printf("%s\n", _("until"));
     }
-    /* The holder's vouchers, in id order. */
-    uint8_t(*ids)[IVL_ID_LEN] = NULL;
-    size_t n = 0;
-    if (!rc) rc = ivl_st_holder_vouchers(&st, p.p.uscc, &ids, &n);
-    for (size_t i = 0; !rc && i < n; i++) {
-        struct ivl_voucher_rec x;
-        if ((rc = ivl_st_voucher(&st, ids[i], &x))) break;
-        const char *status = voucher_status(&x, c->now);
-        if (!strcmp(status, "active")) total += x.remaining;
+    for (size_t i = 0; i < n; i++) {
+        const struct ivl_voucher_rec *x = &v[i];
+        const char *status = voucher_status(x, c->now);
+        if (!strcmp(status, "active")) total += x->remaining;
         if (c->json) {
-            json_array_append_new(arr, voucher_json(&x, c->now));
+            json_array_append_new(arr, voucher_json(x, c->now));
             continue;
         }
-        ivl_date_format(x.until, d, sizeof d);
-        printf("%s  ", cli_id_str(x.id, id));
-        cli_pad(stdout, x.budget, 12);
-        printf(" %14s %14s  ", cli_amt(x.face, a[0]), cli_amt(x.remaining, a[1]));
+        ivl_date_format(x->until, d, sizeof d);
+        printf("%s  ", cli_id_str(x->id, id));
+        cli_pad(stdout, x->budget, 12);
+        printf(" %14s %14s  ", cli_amt(x->face, a[0]), cli_amt(x->remaining, a[1]));
         cli_pad(stdout, _(status), 9);
         printf("%s\n", d);
     }
-    free(ids);
-    ivl_ledger_end(&st);
-    if (rc) {
-        json_decref(arr);
-        return cli_error(c, rc);
-    }
+    free(v);
     if (c->json)
         cli_json_out(json_pack("{s:s,s:s,s:o,s:o}", "uscc", pos[0], "name", p.p.name,
                                "total_remaining", cli_json_amount(total), "vouchers", arr));

@@ -79,5 +79,9 @@ size=$(ledger_size T)
 assert_exit 3 "$IVL" -L T issue --budget B2026 --to "$U_SME" --amount 1 --key auth.key
 assert_grep "table 'recent' holds a damaged record" "$ERR"
 [ "$(ledger_size T)" = "$size" ] || fail "an entry was appended over a damaged recent"
+# balance reads every voucher before it prints: one error line, no half table
+assert_exit 3 "$IVL" -L T balance "$U_SME"
+assert_grep "table 'recent' holds a damaged record" "$ERR"
+[ ! -s "$OUT" ] || fail "balance printed a table before its error: $(head -3 "$OUT")"
 
 echo "28-holdings-move: ok"
