@@ -85,6 +85,13 @@ static int rd_i64(struct ivl_rd *r, int64_t *t)
     return 0;
 }
 
+/* A sequence number or size as a key: u64 big-endian, so keys sort by it. */
+static void seq_key(uint64_t seq, uint8_t k[8])
+{
+    for (int i = 7; i >= 0; i--, seq >>= 8)
+        k[i] = (uint8_t)seq;
+}
+
 /* ---- head ---- */
 
 int ivl_st_head(struct ivl_state *st, struct ivl_head *h)
@@ -525,20 +532,15 @@ static int move_recent(struct ivl_state *st, size_t n)
 int ivl_st_add_holding(struct ivl_state *st, uint64_t seq, const char uscc[IVL_USCC_LEN],
                        const uint8_t id[IVL_ID_LEN])
 {
-    uint8_t kb[8], vb[IVL_USCC_LEN + IVL_ID_LEN];
-    for (int i = 0; i < 8; i++)
-        kb[i] = (uint8_t)(seq >> (56 - 8 * i));
-    memcpy(vb, uscc, IVL_USCC_LEN);
-    memcpy(vb + IVL_USCC_LEN, id, IVL_ID_LEN);
-    MDB_val k = {8, kb}, v = {sizeof vb, vb};
-    /* Sequence numbers only grow: anything at or after this one is damage. */
-    int rc = mdb_put(st->txn, st->dbi[IVL_DB_RECENT], &k, &v, MDB_APPEND);
-    if (rc == MDB_KEYEXIST) return damaged(IVL_DB_RECENT);
+    uint8_t k[8], v[IVL_USCC_LEN + IVL_ID_LEN];
+    seq_key(seq, k);
+    memcpy(v, uscc, IVL_USCC_LEN);
+    memcpy(v + IVL_USCC_LEN, id, IVL_ID_LEN);
+    TRY(ivl_st_append(st, IVL_DB_RECENT, k, sizeof k, v, sizeof v));
+    MDB_stat ms;
+    int rc = mdb_stat(st->txn, st->dbi[IVL_DB_RECENT], &ms);
     if (rc) return ivl_st_mdb_err(rc, ivl_db_names[IVL_DB_RECENT]);
-    MDB_stat s;
-    if ((rc = mdb_stat(st->txn, st->dbi[IVL_DB_RECENT], &s)))
-        return ivl_st_mdb_err(rc, ivl_db_names[IVL_DB_RECENT]);
-    return s.ms_entries < ivl_recent_limit ? 0 : move_recent(st, s.ms_entries);
+    return ms.ms_entries < ivl_recent_limit ? 0 : move_recent(st, ms.ms_entries);
 }
 
 static int id_cmp(const void *a, const void *b)
@@ -546,64 +548,61 @@ static int id_cmp(const void *a, const void *b)
     return memcmp(a, b, IVL_ID_LEN);
 }
 
+/* Appends one id to a growing array. */
+static int push_id(uint8_t (**a)[IVL_ID_LEN], size_t *len, size_t *cap, const uint8_t *id)
+{
+    if (*len == *cap) {
+        size_t c2 = *cap ? 2 * *cap : 16;
+        void *p = realloc(*a, c2 * IVL_ID_LEN);
+        if (!p) return ivl_fail(IVL_E_NOMEM, _("out of memory"));
+        *a = p;
+        *cap = c2;
+    }
+    memcpy((*a)[(*len)++], id, IVL_ID_LEN);
+    return 0;
+}
+
+/* The holder's ids in one table: its duplicates in `holdings`, its records
+ * among all of `recent`'s. */
+static int holder_ids(struct ivl_state *st, int db, const char uscc[IVL_USCC_LEN],
+                      uint8_t (**a)[IVL_ID_LEN], size_t *len, size_t *cap)
+{
+    int recent = db == IVL_DB_RECENT;
+    size_t want = recent ? IVL_USCC_LEN + IVL_ID_LEN : IVL_ID_LEN;
+    MDB_cursor *cur;
+    MDB_val k = {IVL_USCC_LEN, (void *)uscc}, v;
+    int rc = mdb_cursor_open(st->txn, st->dbi[db], &cur);
+    if (rc) return ivl_st_mdb_err(rc, ivl_db_names[db]);
+    int r = mdb_cursor_get(cur, &k, &v, recent ? MDB_FIRST : MDB_SET_KEY);
+    for (; !rc && !r; r = mdb_cursor_get(cur, &k, &v, recent ? MDB_NEXT : MDB_NEXT_DUP)) {
+        const uint8_t *x = v.mv_data;
+        if (v.mv_size != want)
+            rc = damaged(db);
+        else if (!recent || !memcmp(x, uscc, IVL_USCC_LEN))
+            rc = push_id(a, len, cap, recent ? x + IVL_USCC_LEN : x);
+    }
+    mdb_cursor_close(cur);
+    if (!rc && r && r != MDB_NOTFOUND) rc = ivl_st_mdb_err(r, ivl_db_names[db]);
+    return rc;
+}
+
 int ivl_st_holder_vouchers(struct ivl_state *st, const char uscc[IVL_USCC_LEN],
                            uint8_t (**ids)[IVL_ID_LEN], size_t *n)
 {
     uint8_t(*a)[IVL_ID_LEN] = NULL;
     size_t len = 0, cap = 0;
-    MDB_cursor *cur;
-    MDB_val k = {IVL_USCC_LEN, (void *)uscc}, v;
-    int bad = -1;
-    *ids = NULL;
-    *n = 0;
-    for (int db = IVL_DB_HOLDINGS; db <= IVL_DB_RECENT; db++) {
-        int rc = mdb_cursor_open(st->txn, st->dbi[db], &cur);
-        if (rc) {
-            free(a);
-            return ivl_st_mdb_err(rc, ivl_db_names[db]);
-        }
-        MDB_cursor_op first = db == IVL_DB_HOLDINGS ? MDB_SET_KEY : MDB_FIRST,
-                      next = db == IVL_DB_HOLDINGS ? MDB_NEXT_DUP : MDB_NEXT;
-        for (rc = mdb_cursor_get(cur, &k, &v, first); !rc; rc = mdb_cursor_get(cur, &k, &v, next)) {
-            const uint8_t *id = v.mv_data;
-            if (db == IVL_DB_RECENT) {
-                if (v.mv_size != IVL_USCC_LEN + IVL_ID_LEN) break;
-                if (memcmp(v.mv_data, uscc, IVL_USCC_LEN)) continue;
-                id += IVL_USCC_LEN;
-            } else if (v.mv_size != IVL_ID_LEN) {
-                break;
-            }
-            if (len == cap) {
-                size_t c2 = cap ? 2 * cap : 16;
-                void *p = realloc(a, c2 * IVL_ID_LEN);
-                if (!p) {
-                    mdb_cursor_close(cur);
-                    free(a);
-                    return ivl_fail(IVL_E_NOMEM, _("out of memory"));
-                }
-                a = p;
-                cap = c2;
-            }
-            memcpy(a[len++], id, IVL_ID_LEN);
-        }
-        mdb_cursor_close(cur);
-        if (!rc)
-            bad = db; /* stopped at a record of the wrong size */
-        else if (rc != MDB_NOTFOUND) {
-            free(a);
-            return ivl_st_mdb_err(rc, ivl_db_names[db]);
-        }
-        if (bad >= 0) break;
-        k = (MDB_val){IVL_USCC_LEN, (void *)uscc};
-    }
-    if (bad >= 0) {
+    int rc = holder_ids(st, IVL_DB_HOLDINGS, uscc, &a, &len, &cap);
+    if (!rc) rc = holder_ids(st, IVL_DB_RECENT, uscc, &a, &len, &cap);
+    if (rc) {
         free(a);
-        return damaged(bad);
+        a = NULL;
+        len = 0;
+    } else if (len) {
+        qsort(a, len, IVL_ID_LEN, id_cmp);
     }
-    if (len) qsort(a, len, IVL_ID_LEN, id_cmp);
     *ids = a;
     *n = len;
-    return 0;
+    return rc;
 }
 
 int ivl_st_id(struct ivl_state *st, const uint8_t id[IVL_ID_LEN], uint64_t *seq, uint8_t *type)
@@ -646,12 +645,6 @@ static void node_key(unsigned level, uint64_t index, uint8_t k[9])
     for (int i = 7; i >= 0; i--, end >>= 8)
         k[i] = (uint8_t)end;
     k[8] = (uint8_t)level;
-}
-
-static void seq_key(uint64_t seq, uint8_t k[8])
-{
-    for (int i = 7; i >= 0; i--, seq >>= 8)
-        k[i] = (uint8_t)seq;
 }
 
 int ivl_st_append(struct ivl_state *st, int db, const void *k, size_t kl, const void *v, size_t vl)

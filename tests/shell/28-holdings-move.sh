@@ -77,7 +77,7 @@ rm -rf T && cp -r L T
 "$PY" "$LMDB_EDIT" T recent add ffffffffffffffff 00 || fail "lmdb-edit.py T recent add"
 size=$(ledger_size T)
 assert_exit 3 "$IVL" -L T issue --budget B2026 --to "$U_SME" --amount 1 --key auth.key
-assert_grep "table 'recent' holds a damaged record" "$ERR"
+assert_grep "table 'recent' already holds a later record" "$ERR"
 [ "$(ledger_size T)" = "$size" ] || fail "an entry was appended over a damaged recent"
 # balance reads every voucher before it prints: one error line, no half table
 assert_exit 3 "$IVL" -L T balance "$U_SME"
