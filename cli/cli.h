@@ -81,6 +81,11 @@ int cli_sign(const char *origin, struct ivl_entry *e, unsigned slot, const char 
  * es[built] on are still being made: cli_signer_built() says how far they
  * are (or, with error, that none will be appended). */
 struct cli_signer;
+/* Rows signed at a time. Small, so that the appending thread, which signs a
+ * chunk itself when the one it needs is not ready, is never long away from
+ * appending: with 256, a 1,000-row batch was 4 chunks, and the other core sat
+ * idle while the appender signed its second one (docs/PERFORMANCE.md). */
+#define CLI_SIGN_CHUNK 32
 int cli_signer_start(struct cli_signer **s, const char *origin, struct ivl_entry *es, size_t n,
                      size_t built, const char *uscc, const struct ivl_seckey *k);
 void cli_signer_built(struct cli_signer *s, size_t built, int error);

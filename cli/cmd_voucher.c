@@ -122,7 +122,7 @@ static int issue_batch(struct cli *c, const char *budget, const char *path, cons
                 fprintf(stderr, _("ivl: %s line %u: %s\n"), path, lines[i], ivl_err_detail(r));
                 nbad++;
             }
-            if (!nbad && (i + 1) % 256 == 0) cli_signer_built(signer, i + 1, 0);
+            if (!nbad && (i + 1) % CLI_SIGN_CHUNK == 0) cli_signer_built(signer, i + 1, 0);
         }
         if (signer) cli_signer_built(signer, rc || nbad ? 0 : n, rc || nbad ? IVL_E_CSV : 0);
         ivl_ledger_end(&st);

@@ -337,7 +337,7 @@ int cli_sign(const char *origin, struct ivl_entry *e, unsigned slot, const char 
 
 /* ---- signing while appending ---- */
 
-#define SIGN_CHUNK 256
+#define SIGN_CHUNK CLI_SIGN_CHUNK
 
 struct cli_signer {
     char origin[IVL_MAX_ORIGIN + 1];
