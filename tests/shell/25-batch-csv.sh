@@ -200,6 +200,34 @@ printf 'uscc,amount\n%s,400\n%s,400\n%s,200\n' "$UE" "$UF" "$UG" >"$W/tot.csv"
 ok ivl issue --budget T --batch "$W/tot.csv" --key auth.key >/dev/null
 eq "$(bud T available)" "0.00" "budget exhausted exactly"
 
+note "issue batch: 100 rows, signed in chunks while they are appended"
+# More rows than one signing chunk (32): a refused row far into the file
+# stops the signing threads and appends nothing; a good file appends every
+# row, each signed (verify_ok below checks every signature).
+budget W 100000 1000 50 2026-12-31
+hundred() { # hundred BADLINE BADAMOUNT: 100 rows of 1.00 to E, F, G, H in turn
+    local i u
+    printf 'uscc,amount\n'
+    for i in $(seq 2 101); do
+        case $((i % 4)) in 0) u=$UE ;; 1) u=$UF ;; 2) u=$UG ;; 3) u=$UH ;; esac
+        if [ "$i" = "$1" ]; then printf '%s,%s\n' "$u" "$2"; else printf '%s,1.00\n' "$u"; fi
+    done
+}
+s0=$(state)
+hundred 71 x >"$W/h1.csv"
+refuse 2 bad_csv issue --budget W --batch "$W/h1.csv" --key auth.key
+has_lines "$W/.err" 71
+eq "$(state)" "$s0" "a bad row at line 71 appends nothing"
+hundred 92 1000 >"$W/h2.csv" # E's 23rd row: 22.00 + 1000 > the cap of 1000
+refuse 1 over_cap issue --budget W --batch "$W/h2.csv" --key auth.key
+has_lines "$W/.err" 92
+eq "$(state)" "$s0" "a row over the cap at line 92 appends nothing"
+hundred 0 0 >"$W/h3.csv"
+out=$(ok ivl --json issue --budget W --batch "$W/h3.csv" --key auth.key)
+eq "$(size)" "$(($(echo "$s0" | cut -d' ' -f1) + 100))" "100 vouchers"
+eq "$(bud W issued)" "100.00" "issued from W"
+eq "$(printf '%s' "$out" | grep -o '"id": *"[^"]*"' | sort -u | wc -l | tr -d ' ')" 100 "100 distinct ids"
+
 verify_ok
 
 note "issue batch: an unknown budget is one rule error, as for a single issue"
