@@ -337,8 +337,6 @@ int cli_sign(const char *origin, struct ivl_entry *e, unsigned slot, const char 
 
 /* ---- signing while appending ---- */
 
-#define SIGN_CHUNK CLI_SIGN_CHUNK
-
 struct cli_signer {
     char origin[IVL_MAX_ORIGIN + 1];
     ivl_uscc uscc;
@@ -358,8 +356,8 @@ struct cli_signer {
 static void sign_chunk(struct cli_signer *s, size_t ch)
 {
     int rc = 0;
-    size_t end = (ch + 1) * SIGN_CHUNK < s->n ? (ch + 1) * SIGN_CHUNK : s->n;
-    for (size_t i = ch * SIGN_CHUNK; !rc && i < end; i++)
+    size_t end = (ch + 1) * CLI_SIGN_CHUNK < s->n ? (ch + 1) * CLI_SIGN_CHUNK : s->n;
+    for (size_t i = ch * CLI_SIGN_CHUNK; !rc && i < end; i++)
         rc = cli_sign(s->origin, &s->es[i], 0, s->uscc, s->k);
     pthread_mutex_lock(&s->mu);
     if (rc && !s->rc) s->rc = rc;
@@ -375,8 +373,8 @@ static void sign_chunk(struct cli_signer *s, size_t ch)
  * is still making its entries. Caller holds the lock. */
 static size_t claim(struct cli_signer *s)
 {
-    if (s->rc || s->next * SIGN_CHUNK >= s->n) return NONE_LEFT;
-    if (s->built < s->n && (s->next + 1) * SIGN_CHUNK > s->built) return NOT_YET;
+    if (s->rc || s->next * CLI_SIGN_CHUNK >= s->n) return NONE_LEFT;
+    if (s->built < s->n && (s->next + 1) * CLI_SIGN_CHUNK > s->built) return NOT_YET;
     return s->next++;
 }
 
@@ -412,7 +410,7 @@ int cli_signer_start(struct cli_signer **out, const char *origin, struct ivl_ent
                      size_t built, const char *uscc, const struct ivl_seckey *k)
 {
     struct cli_signer *s = calloc(1, sizeof *s);
-    if (!s || !(s->done = calloc(n / SIGN_CHUNK + 1, 1))) {
+    if (!s || !(s->done = calloc(n / CLI_SIGN_CHUNK + 1, 1))) {
         free(s);
         return ivl_fail(IVL_E_NOMEM, _("out of memory"));
     }
@@ -438,7 +436,7 @@ int cli_signer_ready(void *ctx, size_t index)
 {
     struct cli_signer *s = ctx;
     pthread_mutex_lock(&s->mu);
-    while (!s->done[index / SIGN_CHUNK] && !s->rc) {
+    while (!s->done[index / CLI_SIGN_CHUNK] && !s->rc) {
         size_t ch = claim(s);
         if (ch == NONE_LEFT || ch == NOT_YET) {
             pthread_cond_wait(&s->cv, &s->mu);
