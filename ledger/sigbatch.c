@@ -10,8 +10,12 @@
  * A buffer holds the messages in one arena and copies of the signatures, so
  * the caller's leaf bytes need not outlive ivl_sigbatch_add(). Small batches
  * are checked on the caller's thread: threads cost more than a few checks.
+ * The checks go through ed25519.c, whose tables for the keys that sign often
+ * are made with the threads (and shared by them): its verdicts are
+ * libsodium's, at about twice the speed for those keys.
  */
 #include "sigbatch.h"
+#include "ed25519.h"
 #include "err.h"
 #include "i18n.h"
 
@@ -62,15 +66,17 @@ struct ivl_sigbatch {
     unsigned pending;    /* workers still checking the busy buffer */
     int quit;
     uint64_t bad_seq; /* lowest failing entry seen, or UINT64_MAX */
+    struct ivl_edcache *ed; /* tables of the frequent keys, made with the threads */
 };
 
-static uint64_t check_slice(const struct buffer *bf, size_t from, size_t to)
+static uint64_t check_slice(const struct buffer *bf, size_t from, size_t to,
+                            struct ivl_edcache *ed)
 {
     uint64_t bad = UINT64_MAX;
     for (size_t i = from; i < to; i++) {
         const struct sig_task *t = &bf->t[i];
         if (t->seq < bad &&
-            crypto_sign_verify_detached(t->sig, bf->arena.p + t->msg_off, t->msg_len, t->pub))
+            ivl_ed25519_verify(ed, t->sig, bf->arena.p + t->msg_off, t->msg_len, t->pub))
             bad = t->seq;
     }
     return bad;
@@ -81,14 +87,14 @@ struct worker {
 };
 
 /* Claims chunks of bf until none are left; returns the lowest failing entry. */
-static uint64_t drain(struct buffer *bf)
+static uint64_t drain(struct buffer *bf, struct ivl_edcache *ed)
 {
     uint64_t bad = UINT64_MAX;
     for (;;) {
         size_t from = atomic_fetch_add_explicit(&bf->next, CHUNK, memory_order_relaxed);
         if (from >= bf->n) return bad;
         size_t to = from + CHUNK < bf->n ? from + CHUNK : bf->n;
-        uint64_t x = check_slice(bf, from, to);
+        uint64_t x = check_slice(bf, from, to, ed);
         if (x < bad) bad = x;
     }
 }
@@ -106,7 +112,7 @@ static void *worker_main(void *arg)
         seen = b->generation;
         struct buffer *bf = &b->buf[b->cur ^ 1];
         pthread_mutex_unlock(&b->mu);
-        uint64_t bad = drain(bf);
+        uint64_t bad = drain(bf, b->ed);
         pthread_mutex_lock(&b->mu);
         if (bad < b->bad_seq) b->bad_seq = bad;
         if (--b->pending == 0) pthread_cond_signal(&b->done);
@@ -131,7 +137,7 @@ static int start_workers(struct ivl_sigbatch *b, struct worker *ws)
 static void wait_busy(struct ivl_sigbatch *b)
 {
     if (b->busy) {
-        uint64_t bad = drain(&b->buf[b->cur ^ 1]);
+        uint64_t bad = drain(&b->buf[b->cur ^ 1], b->ed);
         pthread_mutex_lock(&b->mu);
         if (bad < b->bad_seq) b->bad_seq = bad;
         pthread_mutex_unlock(&b->mu);
@@ -164,6 +170,8 @@ static int submit(struct ivl_sigbatch *b)
     wait_busy(b);
     if (b->bad_seq != UINT64_MAX) return bad_sig(b);
     if (!b->threads_up) {
+        /* NULL if out of memory: then libsodium checks every signature. */
+        b->ed = ivl_edcache_new();
         TRY(start_workers(b, ((struct ivl_sigbatch_ext *)b)->ws));
         b->threads_up = 1;
     }
@@ -205,7 +213,7 @@ int ivl_sigbatch_flush(struct ivl_sigbatch *b)
         TRY(submit(b));
     } else if (bf->n) {
         if (bf->arena.oom) return ivl_fail(IVL_E_NOMEM, _("out of memory"));
-        uint64_t bad = check_slice(bf, 0, bf->n);
+        uint64_t bad = check_slice(bf, 0, bf->n, b->ed);
         if (bad < b->bad_seq) b->bad_seq = bad;
         bf->n = 0;
         bf->arena.len = 0;
@@ -279,6 +287,7 @@ void ivl_sigbatch_free(struct ivl_sigbatch *b)
         pthread_join(b->th[j], NULL);
     for (int i = 0; i < 2; i++)
         ivl_buf_free(&b->buf[i].arena);
+    ivl_edcache_free(b->ed);
     pthread_mutex_destroy(&b->mu);
     pthread_cond_destroy(&b->work);
     pthread_cond_destroy(&b->done);
