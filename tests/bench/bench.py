@@ -71,9 +71,9 @@ class Runner:
             raise SystemExit("bench: %s exited %d (%s)" % (" ".join(argv), rc, text or ""))
         return wall, rc, ru.ru_maxrss, text
 
-    def ivl_cmd(self, *args, json_out=False, stdout=None, check=True):
+    def ivl_cmd(self, *args, json_out=False, stdout=None, check=True, env=None):
         argv = [self.ivl, "-L", self.ledger] + (["--json"] if json_out else []) + list(args)
-        return self.spawn(argv, stdout=stdout, check=check)
+        return self.spawn(argv, stdout=stdout, check=check, env=env)
 
 
 def median_ms(xs):
@@ -237,8 +237,9 @@ def main():
     size = status["size"]
     res["size"] = size
 
-    def verify(*extra, per_cpu="ed25519_verify_per_cpu_s_all"):
-        w, _, rss, o = r.ivl_cmd("verify", *extra, json_out=True, stdout=os.path.join(work, "verify.json"))
+    def verify(*extra, per_cpu="ed25519_verify_per_cpu_s_all", env=None):
+        w, _, rss, o = r.ivl_cmd("verify", *extra, json_out=True, stdout=os.path.join(work, "verify.json"),
+                                 env=env)
         v = json.loads(o)
         if not v.get("ok"):
             raise SystemExit("bench: verify failed: %s" % o)
@@ -250,12 +251,14 @@ def main():
                 "peak_rss_kib": rss, "replayed": v.get("replayed"),
                 "replayed_from": (v.get("cache") or {}).get("replayed_from")}
 
-    def verify_runs(j):
-        log("verify --jobs %d (%d run%s) ..." % (j, repeats, "s" if repeats > 1 else ""))
+    def verify_runs(j, env=None, n=None, what=""):
+        n = n or repeats
+        log("verify --jobs %d%s (%d run%s) ..." % (j, what, n, "s" if n > 1 else ""))
         runs = []
-        for _ in range(repeats):
+        for _ in range(n):
             x = paired("verify", j, 0.5, lambda: verify(
-                "--jobs", str(j), per_cpu="ed25519_verify_per_cpu_s" if j == 1 else "ed25519_verify_per_cpu_s_all"))
+                "--jobs", str(j), per_cpu="ed25519_verify_per_cpu_s" if j == 1 else "ed25519_verify_per_cpu_s_all",
+                env=env))
             log("  %.1f s, %.0f sig/s, %.3f of %.0f/s" % (x[0]["wall_s"], x[0]["sig_per_s"],
                                                         x[0]["sig_per_s"] / x[1], x[1]))
             runs.append(x)
@@ -263,7 +266,10 @@ def main():
 
     v1 = verify_runs(1)
     vn = verify_runs(jobs)
-    res["verify_1"], res["verify_all"] = v1, vn
+    # The same with every signature left to libsodium (no key tables): how
+    # much of the rate is the tables' (docs/PERFORMANCE.md).
+    vr = verify_runs(jobs, env=dict(r.env, IVL_NO_KEY_TABLES="1"), n=1, what=", libsodium only")
+    res["verify_1"], res["verify_all"], res["verify_all_libsodium_only"] = v1, vn, vr
 
     log("export / import ...")
     exp = os.path.join(work, "export.jsonl")
@@ -378,6 +384,9 @@ def table(res):
     row("verify --jobs %d (signatures/s)" % j, vn["sig_per_s"], "sig/s", vn["limit"],
         "Ed25519 verify/s, %d threads" % j, vn["ratio"], ">= 0.85x", vn["ratio"] >= 0.85,
         vn["cpu_efficiency"])
+    vr = res["verify_all_libsodium_only"]
+    row("verify --jobs %d, no key tables (signatures/s)" % j, vr["sig_per_s"], "sig/s", vr["limit"],
+        "Ed25519 verify/s, %d threads" % j, vr["ratio"], "(for comparison)", None, vr["cpu_efficiency"])
     mb = res["issue_batch"]["median_batch"]
     row("issue --batch (entries/s)", mb["per_s"], "entries/s", mb["limit"],
         "Ed25519 sign/s, %d threads" % j, mb["ratio"], ">= 0.5x", mb["ratio"] >= 0.5,
