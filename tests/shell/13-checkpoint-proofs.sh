@@ -272,6 +272,13 @@ grep -q "log.key is not the key of this log" "$ERR" || fail "wrong log.key messa
 assert_exit 3 "$IVL" -L Lw proof inclusion 3 --size 12
 assert_exit 0 "$IVL" -L Lw proof inclusion 3 --size 30
 assert_exit 0 "$IVL" -L L proof consistency 12
+# With log.key loaded for size 12, the head's stored checkpoint is checked by
+# signing it again (Ed25519 is deterministic): an altered one still fails.
+cp -r L Lc
+"$PY" "$LMDB_EDIT" Lc checkpoints -1 5 || fail "cannot alter the head's checkpoint"
+assert_exit 3 "$IVL" -L Lc proof consistency 12
+[ ! -s "$OUT" ] || fail "a proof was printed with an altered checkpoint"
+grep -q "checkpoint" "$ERR" || fail "altered checkpoint message: $(cat "$ERR")"
 assert_exit 0 "$IVL" proof check inc-13.json --log-pub L/log.pub
 assert_exit 2 "$IVL" proof check inc-13.json --log-pub junk.pub
 assert_exit 2 "$IVL" proof check inc-13.json
