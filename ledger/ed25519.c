@@ -365,35 +365,26 @@ static void ge_add(ge_p1p1 *r, const ge_p3 *p, const ge_cached *q)
     fe_sub(r->T, t0, r->T);
 }
 
-/* r = p + q and r = p - q for an affine q. */
-static void ge_madd(ge_p1p1 *r, const ge_p3 *p, const ge_precomp *q)
+/* r = p + q for an affine q, or r = p - q when neg: -q has y + x and y - x
+ * swapped and 2dxy negated. */
+static void ge_madd(ge_p1p1 *r, const ge_p3 *p, const ge_precomp *q, int neg)
 {
     fe t0;
     fe_add(r->X, p->Y, p->X);
     fe_sub(r->Y, p->Y, p->X);
-    fe_mul(r->Z, r->X, q->yplusx);
-    fe_mul(r->Y, r->Y, q->yminusx);
+    fe_mul(r->Z, r->X, neg ? q->yminusx : q->yplusx);
+    fe_mul(r->Y, r->Y, neg ? q->yplusx : q->yminusx);
     fe_mul(r->T, q->xy2d, p->T);
     fe_add(t0, p->Z, p->Z);
     fe_sub(r->X, r->Z, r->Y);
     fe_add(r->Y, r->Z, r->Y);
-    fe_add(r->Z, t0, r->T);
-    fe_sub(r->T, t0, r->T);
-}
-
-static void ge_msub(ge_p1p1 *r, const ge_p3 *p, const ge_precomp *q)
-{
-    fe t0;
-    fe_add(r->X, p->Y, p->X);
-    fe_sub(r->Y, p->Y, p->X);
-    fe_mul(r->Z, r->X, q->yminusx);
-    fe_mul(r->Y, r->Y, q->yplusx);
-    fe_mul(r->T, q->xy2d, p->T);
-    fe_add(t0, p->Z, p->Z);
-    fe_sub(r->X, r->Z, r->Y);
-    fe_add(r->Y, r->Z, r->Y);
-    fe_sub(r->Z, t0, r->T);
-    fe_add(r->T, t0, r->T);
+    if (neg) {
+        fe_sub(r->Z, t0, r->T);
+        fe_add(r->T, t0, r->T);
+    } else {
+        fe_add(r->Z, t0, r->T);
+        fe_sub(r->T, t0, r->T);
+    }
 }
 
 static void ge_tobytes(uint8_t s[32], const ge_p2 *h)
@@ -524,12 +515,8 @@ static void recode(int8_t e[64], const uint8_t a[32])
 static void add_digit(ge_p3 *acc, const ge_precomp row[8], int e)
 {
     ge_p1p1 t;
-    if (e > 0)
-        ge_madd(&t, acc, &row[e - 1]);
-    else if (e < 0)
-        ge_msub(&t, acc, &row[-e - 1]);
-    else
-        return;
+    if (e == 0) return;
+    ge_madd(&t, acc, &row[(e > 0 ? e : -e) - 1], e < 0);
     p1p1_to_p3(acc, &t);
 }
 
