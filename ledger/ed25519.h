@@ -7,8 +7,8 @@
  * libsodium's crypto_sign_verify_detached() decodes the public key for every
  * call and computes [h](-A) + [s]B with 253 doublings. Once a key has signed
  * often enough, this module keeps a table of its multiples (as libsodium's
- * signing keeps one of the base point's), so that a check takes 4 doublings
- * and about 128 additions instead, and needs no square root.
+ * signing keeps one of the base point's), so that a check takes 12
+ * doublings and at most 128 additions instead, and needs no square root.
  *
  * The verdict is libsodium's, bit for bit: a key gets a table only after
  * libsodium has accepted a signature by it (so the key passed libsodium's
@@ -18,7 +18,8 @@
  * [s]B - [h]A equal to R byte for byte, and R not of small order. The first
  * check with each new table is made both ways; a disagreement turns the fast
  * path off for the process and libsodium's verdict stands. tests/test_ed25519
- * compares the two on valid, altered and edge-case signatures.
+ * and tests/fuzz/fuzz_ed25519 compare the two on valid, altered and
+ * edge-case signatures.
  *
  * Without 128-bit integers every check is libsodium's.
  */
@@ -51,7 +52,7 @@ struct ivl_edcache_stats {
 void ivl_edcache_stats(const struct ivl_edcache *c, struct ivl_edcache_stats *out);
 
 /* The number of libsodium-accepted checks after which a key gets a table
- * (default 4; 1 in tests). Set before the cache is used. */
+ * (default 8; 1 or 2 in tests). Set before the cache is used. */
 void ivl_edcache_set_threshold(struct ivl_edcache *c, unsigned uses);
 
 #endif
