@@ -49,6 +49,8 @@ struct ivl_edcache {
     char pad2[64];
 };
 
+#ifdef IVL_ED_FAST
+
 static uint64_t load64(const uint8_t *p)
 {
     uint64_t x = 0;
@@ -56,8 +58,6 @@ static uint64_t load64(const uint8_t *p)
         x = x << 8 | p[i];
     return x;
 }
-
-#ifdef IVL_ED_FAST
 
 __extension__ typedef unsigned __int128 u128;
 typedef uint64_t fe[5];
