@@ -20,6 +20,7 @@
 #include "merkle.h"
 #include "note.h"
 #include "sigbatch.h"
+#include "tablewalk.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -331,22 +332,8 @@ static int replay_commit(struct ivl_state *st)
  * memory of a verification stays bounded whatever the size of the log. */
 static void drop_map(MDB_env *env)
 {
-    /* LMDB reports its map address only for MDB_FIXEDMAP: find the mapping
-     * of the environment's data file in /proc/self/maps by its inode. */
-    mdb_filehandle_t fd;
-    struct stat sb;
-    char line[512];
-    if (mdb_env_get_fd(env, &fd) || fstat(fd, &sb)) return;
-    FILE *f = fopen("/proc/self/maps", "re");
-    if (!f) return;
-    while (fgets(line, sizeof line, f)) {
-        unsigned long lo, hi, ino;
-        char perms[8];
-        if (sscanf(line, "%lx-%lx %7s %*s %*s %lu", &lo, &hi, perms, &ino) == 4 &&
-            ino == (unsigned long)sb.st_ino && perms[3] == 's')
-            madvise((void *)lo, hi - lo, MADV_DONTNEED);
-    }
-    fclose(f);
+    struct ivl_map m;
+    if (!ivl_map_find(env, &m)) madvise((void *)m.base, m.len, MADV_DONTNEED);
 }
 
 /* Drops both maps when the resident pages of mapped files pass the budget.
@@ -528,6 +515,16 @@ static int compare_table(MDB_txn *a, MDB_dbi da, MDB_txn *b, MDB_dbi db, int whi
     mdb_cursor_close(ca);
     mdb_cursor_close(cb);
     return rc;
+}
+
+struct envs {
+    MDB_env *a, *b;
+};
+
+static void drop_envs(void *ctx)
+{
+    struct envs *e = ctx;
+    drop_if_resident(e->a, e->b);
 }
 
 static int node_get(void *ctx, unsigned level, uint64_t index, uint8_t out[32])
@@ -755,8 +752,15 @@ static int verify_run(struct ivl_ledger *l, struct ivl_state *orig, struct repla
         snprintf(rs.origin, sizeof rs.origin, "%s", orig->origin);
         if (o->have_from) rc = check_from(&rs, o, rep->size, rep->root);
         uint64_t walked = 0;
+        struct ivl_map ma, mb;
+        struct envs e = {mdb_txn_env(orig->txn), rp->env};
+        /* Where the maps' pages are alike, a walk compares them whole;
+         * the cursors decide everything else. */
+        int maps = !ivl_map_find(e.a, &ma) && !ivl_map_find(e.b, &mb);
         for (int i = 0; !rc && i < IVL_DB_COUNT; i++)
-            if (i != IVL_DB_CPS)
+            if (i != IVL_DB_CPS &&
+                (!maps || !ivl_tables_same(&ma, orig->txn, orig->dbi[i], &mb, rs.txn, rs.dbi[i],
+                                           ivl_db_names[i], drop_envs, &e, RESIDENT_CHECK_EVERY)))
                 rc = compare_table(orig->txn, orig->dbi[i], rs.txn, rs.dbi[i], i, rep, &walked);
     }
     /* A forged signature is the error to report, whatever else differs. */
