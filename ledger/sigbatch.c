@@ -34,9 +34,10 @@
 
 #define BATCH        4096 /* signatures per buffer */
 #define MAX_JOBS     64
-#define INLINE_BELOW 64 /* a final batch smaller than this is checked inline */
-#define CHUNK        16 /* signatures claimed at a time */
-#define EARLY        256 /* handed over before BATCH if the workers have run dry */
+#define INLINE_BELOW 64  /* a final batch smaller than this is checked inline */
+#define CHUNK        16  /* signatures claimed at a time */
+#define EARLY        256 /* handed over before BATCH if the workers have claimed all */
+#define DONE_EARLY   32  /* handed over before BATCH if the workers are idle */
 
 struct sig_task {
     uint64_t seq;
@@ -63,14 +64,13 @@ struct ivl_sigbatch {
     pthread_mutex_t mu;
     pthread_cond_t work, done;
     uint64_t generation; /* bumped for each buffer handed to the workers */
-    unsigned pending;    /* workers still checking the busy buffer */
+    atomic_uint pending; /* workers still checking the busy buffer (changed under mu) */
     int quit;
-    uint64_t bad_seq; /* lowest failing entry seen, or UINT64_MAX */
+    uint64_t bad_seq;       /* lowest failing entry seen, or UINT64_MAX */
     struct ivl_edcache *ed; /* tables of the frequent keys, made with the threads */
 };
 
-static uint64_t check_slice(const struct buffer *bf, size_t from, size_t to,
-                            struct ivl_edcache *ed)
+static uint64_t check_slice(const struct buffer *bf, size_t from, size_t to, struct ivl_edcache *ed)
 {
     uint64_t bad = UINT64_MAX;
     for (size_t i = from; i < to; i++) {
@@ -115,7 +115,8 @@ static void *worker_main(void *arg)
         uint64_t bad = drain(bf, b->ed);
         pthread_mutex_lock(&b->mu);
         if (bad < b->bad_seq) b->bad_seq = bad;
-        if (--b->pending == 0) pthread_cond_signal(&b->done);
+        if (atomic_fetch_sub_explicit(&b->pending, 1, memory_order_release) == 1)
+            pthread_cond_signal(&b->done);
     }
     pthread_mutex_unlock(&b->mu);
     return NULL;
@@ -143,7 +144,7 @@ static void wait_busy(struct ivl_sigbatch *b)
         pthread_mutex_unlock(&b->mu);
     }
     pthread_mutex_lock(&b->mu);
-    while (b->busy && b->pending)
+    while (b->busy && atomic_load_explicit(&b->pending, memory_order_relaxed))
         pthread_cond_wait(&b->done, &b->mu);
     b->busy = 0;
     pthread_mutex_unlock(&b->mu);
@@ -179,7 +180,7 @@ static int submit(struct ivl_sigbatch *b)
     b->cur ^= 1; /* workers read buf[cur ^ 1] */
     atomic_store_explicit(&bf->next, 0, memory_order_relaxed);
     b->busy = 1;
-    b->pending = b->started;
+    atomic_store_explicit(&b->pending, b->started, memory_order_relaxed);
     b->generation++;
     pthread_cond_broadcast(&b->work);
     pthread_mutex_unlock(&b->mu);
@@ -188,15 +189,18 @@ static int submit(struct ivl_sigbatch *b)
     return 0;
 }
 
-/* Hands the filling buffer to the workers when it is full, or when it holds
- * EARLY or more and the workers have claimed all they had: they never wait
- * for a full buffer (an incremental verification has only a few). */
+/* Hands the filling buffer to the workers when it is full; when it holds
+ * EARLY or more and the workers have claimed all they had (the caller then
+ * waits for their last chunks); and when it holds DONE_EARLY or more and the
+ * workers are idle: they never wait for a full buffer (an incremental
+ * verification has only a few), and start on the first DONE_EARLY. */
 static int maybe_submit(struct ivl_sigbatch *b)
 {
     const struct buffer *bf = &b->buf[b->cur], *busy = &b->buf[b->cur ^ 1];
     if (bf->n == BATCH) return submit(b);
-    if (bf->n >= EARLY && b->jobs > 1 &&
-        (!b->busy || atomic_load_explicit(&busy->next, memory_order_relaxed) >= busy->n))
+    if (bf->n < DONE_EARLY || b->jobs < 2) return 0;
+    if (!b->busy || !atomic_load_explicit(&b->pending, memory_order_acquire)) return submit(b);
+    if (bf->n >= EARLY && atomic_load_explicit(&busy->next, memory_order_relaxed) >= busy->n)
         return submit(b);
     return 0;
 }
