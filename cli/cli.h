@@ -130,8 +130,8 @@ void cli_rpad(FILE *f, const char *s, size_t width);
 void cli_field(const char *label, size_t width, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void cli_hex(const uint8_t *p, size_t n, char *out);
-const char *cli_amt(uint64_t fen, char *buf);                    /* buf of 24 */
-const char *cli_id_str(const uint8_t id[IVL_ID_LEN], char *buf); /* buf of 37 */
+const char *cli_amt(uint64_t fen, char *buf);                      /* buf of 24 */
+const char *cli_id_str(const uint8_t id[IVL_ID_LEN], char *buf);   /* buf of 37 */
 const char *cli_id_short(const uint8_t id[IVL_ID_LEN], char *buf); /* last 8 digits; buf of 37 */
 
 /* ---- reports (cmd_report.c, flags.c) ---- */

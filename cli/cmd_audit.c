@@ -129,8 +129,8 @@ static int run_verify(struct cli *c, struct ivl_verify_opts *o, struct ivl_verif
 int cmd_verify(struct cli *c, int argc, char **argv)
 {
     const char *from = NULL, *jobs = NULL, *pin = NULL, *cache = NULL, *nocache = NULL;
-    struct cli_opt opts[] = {{"--from", OPT_STR, &from},     {"--jobs", OPT_STR, &jobs},
-                             {"--log-pub", OPT_STR, &pin},   {"--cache", OPT_STR, &cache},
+    struct cli_opt opts[] = {{"--from", OPT_STR, &from},         {"--jobs", OPT_STR, &jobs},
+                             {"--log-pub", OPT_STR, &pin},       {"--cache", OPT_STR, &cache},
                              {"--no-cache", OPT_FLAG, &nocache}, {0}};
     PARSE(opts, NULL, 0, NULL);
     struct ivl_verify_opts o = {0};
@@ -140,7 +140,8 @@ int cmd_verify(struct cli *c, int argc, char **argv)
     int rc = 0;
     if (cache && nocache)
         return cli_error(c, ivl_fail(IVL_E_USAGE, _("--cache and --no-cache exclude each other")));
-    if (cache && !*cache) return cli_error(c, ivl_fail(IVL_E_USAGE, _("--cache needs a directory")));
+    if (cache && !*cache)
+        return cli_error(c, ivl_fail(IVL_E_USAGE, _("--cache needs a directory")));
     o.cache_dir = cache_dir(cache, nocache != NULL, cbuf, sizeof cbuf);
     if (jobs && (rc = cli_u64(jobs, "--jobs", &j))) return cli_error(c, rc);
     if (jobs && (j < 1 || j > 64))
@@ -193,8 +194,7 @@ int cmd_verify(struct cli *c, int argc, char **argv)
                (unsigned long long)o.from_size);
     if (rep.cache_from)
         printf(_("\n  %llu entries replayed onto the state verified here at size %llu (%s)"),
-               (unsigned long long)rep.replayed, (unsigned long long)rep.cache_from,
-               rep.cache_dir);
+               (unsigned long long)rep.replayed, (unsigned long long)rep.cache_from, rep.cache_dir);
     if (rep.cache_rebuilt)
         printf(_("\n  the verification cache did not match the log and was made again from "
                  "entry 0 (%s)"),
@@ -557,7 +557,7 @@ struct export_part {
     size_t count, cap;
     uint8_t *arena; /* the decoded leaves */
     size_t used;
-    char *note;     /* a checkpoint line, and where it was */
+    char *note; /* a checkpoint line, and where it was */
     size_t note_line, lines;
     int rc;
     char *msg; /* the first error's message */
@@ -604,16 +604,18 @@ static int part_line(struct export_part *pt, char *p, size_t len, size_t line)
     size_t bl, room = (size_t)(pt->to - pt->from) + 1 - pt->used;
     int rc = 0;
     if (!whole)
-        rc = ivl_fail(IVL_E_INPUT, _("%s line %zu: an entry needs \"seq\" and \"leaf\""),
-                      pt->path, line);
+        rc = ivl_fail(IVL_E_INPUT, _("%s line %zu: an entry needs \"seq\" and \"leaf\""), pt->path,
+                      line);
     else if (sodium_base642bin(pt->arena + pt->used, room, leaf, leaf_len, NULL, &bl, NULL,
                                sodium_base64_VARIANT_ORIGINAL))
         rc = ivl_fail(IVL_E_DECODE, _("%s line %zu: \"leaf\" is not base64"), pt->path, line);
     if (!rc && pt->count == pt->cap) {
         size_t cap = pt->cap ? pt->cap * 2 : 1024;
         struct ivl_import_leaf *nlv = realloc(pt->lv, cap * sizeof *nlv);
-        if (!nlv) rc = ivl_fail(IVL_E_NOMEM, _("out of memory"));
-        else pt->lv = nlv, pt->cap = cap;
+        if (!nlv)
+            rc = ivl_fail(IVL_E_NOMEM, _("out of memory"));
+        else
+            pt->lv = nlv, pt->cap = cap;
     }
     if (!rc) {
         pt->lv[pt->count].seq = seq;
@@ -667,8 +669,9 @@ static int parse_export(const char *path, char *buf, size_t n, struct export_par
                         struct ivl_import_leaf **out, size_t *count, const char **note)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    int parts = n < (256u << 10) || cores < 2 ? 1 : cores > EXPORT_PARTS_MAX ? EXPORT_PARTS_MAX
-                                                                          : (int)cores;
+    int parts = n < (256u << 10) || cores < 2 ? 1
+                : cores > EXPORT_PARTS_MAX    ? EXPORT_PARTS_MAX
+                                              : (int)cores;
     pthread_t th[EXPORT_PARTS_MAX];
     int started[EXPORT_PARTS_MAX] = {0};
     char *from = buf;
@@ -710,8 +713,8 @@ static int parse_export(const char *path, char *buf, size_t n, struct export_par
         if (pt->rc) return ivl_fail(pt->rc, "%s", pt->msg ? pt->msg : ivl_err_detail(pt->rc));
         for (int k = i + 1; pt->note && k < ep->n; k++)
             if (ep->part[k].lines)
-                return ivl_fail(IVL_E_INPUT, _("%s line %zu: text after the checkpoint line"),
-                                path, pt->note_line + 1);
+                return ivl_fail(IVL_E_INPUT, _("%s line %zu: text after the checkpoint line"), path,
+                                pt->note_line + 1);
         total += pt->count;
     }
     if (total && !(*out = malloc(total * sizeof **out)))

@@ -132,17 +132,17 @@ struct ivl_verify_opts {
     unsigned jobs;         /* signature-checking threads; 0 = number of cores */
     const char *tmpdir;    /* where the replay environment is made (and removed) */
     const char *cache_dir; /* the auditor's state cache (one subdirectory per log), or NULL */
-    int have_from;      /* incremental: the log must extend this checkpoint */
+    int have_from;         /* incremental: the log must extend this checkpoint */
     uint64_t from_size;
     uint8_t from_root[IVL_HASHLEN];
 };
 
 struct ivl_verify_report {
     uint64_t size, entries, signatures, checkpoints, skipped_signatures;
-    uint64_t replayed;      /* entries replayed by this run */
-    uint64_t cache_from;    /* the size the replay started from (the cache's), or 0 */
-    int cache_rebuilt;      /* the cache did not match the log and was made again */
-    char cache_dir[4096];   /* the cache kept for the next --from, or "" */
+    uint64_t replayed;    /* entries replayed by this run */
+    uint64_t cache_from;  /* the size the replay started from (the cache's), or 0 */
+    int cache_rebuilt;    /* the cache did not match the log and was made again */
+    char cache_dir[4096]; /* the cache kept for the next --from, or "" */
     uint8_t root[IVL_HASHLEN];
     uint64_t bad_seq; /* first bad entry, or UINT64_MAX */
     char bad_table[32];

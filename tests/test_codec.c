@@ -1481,8 +1481,8 @@ static void test_id_v7(void **state)
     for (int i = 0; i < 200000; i++) {
         ivl_id_generate(id);
         assert_true(memcmp(prev, id, IVL_ID_LEN) < 0);
-        assert_int_equal(id[6] >> 4, 7);      /* version */
-        assert_int_equal(id[8] >> 6, 2);      /* variant 10 */
+        assert_int_equal(id[6] >> 4, 7); /* version */
+        assert_int_equal(id[8] >> 6, 2); /* variant 10 */
         memcpy(prev, id, IVL_ID_LEN);
     }
     clock_gettime(CLOCK_REALTIME, &ts);

@@ -377,9 +377,9 @@ static void test_uscc_form(void **state)
     (void)state;
     assert_true(ivl_uscc_form_ok("91350100M000100Y43"));
     assert_true(ivl_uscc_form_ok("91350100M000100Y44")); /* wrong check character */
-    static const char *bad[] = {"91110000802100433b", "91350100M000100Y4", "91350100M000100Y433",
-                                "", " 91350100M000100Y4", "9135010OM000100Y43",
-                                "91350100I000100Y43", "913501\00100M000100Y4"};
+    static const char *bad[] = {
+        "91110000802100433b", "91350100M000100Y4",  "91350100M000100Y433", "",
+        " 91350100M000100Y4", "9135010OM000100Y43", "91350100I000100Y43",  "913501\00100M000100Y4"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (ivl_uscc_form_ok(bad[i])) fail_msg("form accepted: %s", bad[i]);
         assert_int_equal(ivl_uscc_check(bad[i]), IVL_E_USCC_FORMAT);
@@ -534,14 +534,13 @@ static void test_text_valid(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_amount_valid),  cmocka_unit_test(test_amount_invalid),
-        cmocka_unit_test(test_amount_format), cmocka_unit_test(test_percent),
-        cmocka_unit_test(test_date_parse),    cmocka_unit_test(test_time_parse),
-        cmocka_unit_test(test_time_format),   cmocka_unit_test(test_uscc_valid),
-        cmocka_unit_test(test_uscc_invalid),
-        cmocka_unit_test(test_uscc_form),  cmocka_unit_test(test_uscc_every_change),
-        cmocka_unit_test(test_utf8),          cmocka_unit_test(test_display_width),
-        cmocka_unit_test(test_text_valid),
+        cmocka_unit_test(test_amount_valid),      cmocka_unit_test(test_amount_invalid),
+        cmocka_unit_test(test_amount_format),     cmocka_unit_test(test_percent),
+        cmocka_unit_test(test_date_parse),        cmocka_unit_test(test_time_parse),
+        cmocka_unit_test(test_time_format),       cmocka_unit_test(test_uscc_valid),
+        cmocka_unit_test(test_uscc_invalid),      cmocka_unit_test(test_uscc_form),
+        cmocka_unit_test(test_uscc_every_change), cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_display_width),     cmocka_unit_test(test_text_valid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
