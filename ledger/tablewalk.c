@@ -69,6 +69,7 @@ struct lmdb_db {
 
 struct walk {
     const struct ivl_map *map;
+    uint64_t npages; /* the pages of the transaction's snapshot */
     uint64_t root, entries, seen;
     unsigned depth, top; /* top: branch pages on the stack */
     int started, done;
@@ -92,6 +93,27 @@ static inline uint64_t rd64(const uint8_t *p)
     return v;
 }
 
+/* LMDB reads a page only below the snapshot's next page number (the last
+ * page of the meta page the transaction started from, plus one): the same
+ * bound here, from the meta page whose transaction id is the transaction's.
+ * -1 when neither meta page is its any more (two commits since). */
+static int snapshot_pages(const struct ivl_map *m, MDB_txn *txn, uint64_t *n)
+{
+    enum {
+        META_LAST_PG = 16 + 4 + 4 + 8 + 8 + 2 * sizeof(struct lmdb_db),
+        META_TXNID = META_LAST_PG + 8
+    };
+    if (m->npages < 2) return -1;
+    for (unsigned i = 0; i < 2; i++) {
+        const uint8_t *meta = m->base + (size_t)i * m->psize;
+        if (rd64(meta + META_TXNID) != (uint64_t)mdb_txn_id(txn)) continue;
+        uint64_t last = rd64(meta + META_LAST_PG);
+        *n = last < m->npages ? last + 1 : m->npages;
+        return 0;
+    }
+    return -1;
+}
+
 static int walk_open(struct walk *w, const struct ivl_map *map, MDB_txn *txn, MDB_dbi dbi,
                      const char *name)
 {
@@ -106,6 +128,7 @@ static int walk_open(struct walk *w, const struct ivl_map *map, MDB_txn *txn, MD
         mdb_get(txn, main_dbi, &k, &v) || v.mv_size != sizeof db)
         return -1;
     memcpy(&db, v.mv_data, sizeof db);
+    if (snapshot_pages(map, txn, &w->npages)) return -1;
     /* The record the walk starts from is the one LMDB reads the table by. */
     if (db.flags || db.depth != st.ms_depth || db.branch_pages != st.ms_branch_pages ||
         db.leaf_pages != st.ms_leaf_pages || db.overflow_pages != st.ms_overflow_pages ||
@@ -117,7 +140,7 @@ static int walk_open(struct walk *w, const struct ivl_map *map, MDB_txn *txn, MD
         w->done = 1;
         return 0;
     }
-    if (!db.depth || db.root >= map->npages) return -1;
+    if (!db.depth || db.root >= w->npages) return -1;
     w->root = db.root;
     w->depth = db.depth;
     return 0;
@@ -129,7 +152,7 @@ static const uint8_t *page(const struct walk *w, uint64_t pgno, unsigned kind, u
                            unsigned *upper)
 {
     const struct ivl_map *m = w->map;
-    if (pgno >= m->npages) return NULL;
+    if (pgno >= w->npages) return NULL;
     const uint8_t *p = m->base + pgno * m->psize;
     unsigned lower = rd16(p + 12);
     *upper = rd16(p + 14);

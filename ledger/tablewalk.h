@@ -15,7 +15,8 @@
  * against, little-endian, 64-bit), and only what that format makes simple:
  * tables without flags whose records all sit on their leaf pages (no
  * overflow pages, no duplicates). Everything it reads is checked first
- * (page numbers against the file, each page's own number and kind, offsets
+ * (page numbers against the last page of the transaction's snapshot, as
+ * LMDB checks them, and against the file; each page's own number and kind, offsets
  * and sizes against the page, the depth and number of records against what
  * LMDB reports for the table in the same transaction), so a damaged or
  * forged file makes it stop, never read outside the map. It never says

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tablewalk.h"
@@ -301,6 +302,29 @@ static void test_empty(void **state)
     env_close(&b);
 }
 
+/* A reader whose snapshot is neither meta page any more (two commits since
+ * it began): the walk cannot know the snapshot's last page and says so. */
+static void test_old_snapshot(void **state)
+{
+    (void)state;
+    struct env a, b;
+    pair(&a, &b, 2000, 50);
+    reader(&a);
+    reader(&b);
+    MDB_txn *old = a.rd;
+    a.rd = NULL;
+    uint8_t v[50] = {0};
+    put_one(&a, 5000, v, sizeof v);
+    assert_int_equal(ivl_tables_same(&a.map, old, a.dbi, &b.map, b.rd, b.dbi, "t", NULL, NULL, 512),
+                     1);
+    put_one(&a, 5001, v, sizeof v);
+    assert_int_equal(ivl_tables_same(&a.map, old, a.dbi, &b.map, b.rd, b.dbi, "t", NULL, NULL, 512),
+                     0);
+    mdb_txn_abort(old);
+    env_close(&a);
+    env_close(&b);
+}
+
 /* Equal tables the walk does not read: "cannot tell", for the cursors. */
 static void test_not_walked(void **state)
 {
@@ -436,6 +460,32 @@ static void test_forged_pages(void **state)
     forged(&a, &b, root + child, &self, 6);
     forged(&a, &b, root + 12, "\x10\x00", 2); /* a branch with no node */
 
+    /* A copy of a leaf past the last page the snapshot has (LMDB would not
+     * read it: MDB_PAGE_NOTFOUND), in place of that leaf. */
+    {
+        struct stat sb;
+        int fd = data_fd(&a);
+        assert_int_equal(fstat(fd, &sb), 0);
+        uint64_t past_end = (uint64_t)sb.st_size / a.map.psize, was = (uint64_t)leaf / a.map.psize;
+        uint8_t *copy = malloc(a.map.psize);
+        assert_non_null(copy);
+        peek(&a, leaf, copy, a.map.psize);
+        memcpy(copy, &past_end, 8);
+        poke(&a, (off_t)(past_end * a.map.psize), copy, a.map.psize);
+        uint16_t nroot = (u16_at(&a, root + 12) - 16) / 2, at = 0;
+        for (uint16_t i = 0; i < nroot && !at; i++) {
+            uint16_t o = u16_at(&a, root + 16 + 2 * i);
+            uint64_t c = 0;
+            peek(&a, root + o, &c, 6);
+            if (c == was) at = o;
+        }
+        assert_true(at != 0);
+        forged(&a, &b, root + at, &past_end, 6);
+        assert_int_equal(ftruncate(fd, sb.st_size), 0);
+        close(fd);
+        free(copy);
+    }
+
     /* The same forgery in both: equal bytes, but a value LMDB would read
      * from an overflow page, which the walk does not compare. */
     off_t leaf_b = leaf_of(&b, 2500);
@@ -536,8 +586,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_map_found),    cmocka_unit_test(test_same_layout),
         cmocka_unit_test(test_other_layout), cmocka_unit_test(test_differences),
-        cmocka_unit_test(test_empty),        cmocka_unit_test(test_not_walked),
-        cmocka_unit_test(test_forged_pages), cmocka_unit_test(test_flips),
+        cmocka_unit_test(test_empty),        cmocka_unit_test(test_old_snapshot),
+        cmocka_unit_test(test_not_walked),   cmocka_unit_test(test_forged_pages),
+        cmocka_unit_test(test_flips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
