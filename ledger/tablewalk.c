@@ -11,6 +11,7 @@
 #include "tablewalk.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -29,14 +30,16 @@ int ivl_map_find(MDB_env *env, struct ivl_map *m)
     mdb_filehandle_t fd;
     struct stat sb;
     MDB_stat ms;
-    char line[512];
+    char *line = NULL;
+    size_t cap = 0;
     memset(m, 0, sizeof *m);
     if (mdb_env_get_fd(env, &fd) || fstat(fd, &sb) || mdb_env_stat(env, &ms) || !ms.ms_psize)
         return -1;
     FILE *f = fopen("/proc/self/maps", "re");
     if (!f) return -1;
     int found = -1;
-    while (found && fgets(line, sizeof line, f)) {
+    /* Whole lines (getline): a long path must not be read as another line. */
+    while (found && getline(&line, &cap, f) > 0) {
         unsigned long lo, hi, off, ino;
         unsigned maj, min;
         char perms[8];
@@ -52,6 +55,7 @@ int ivl_map_find(MDB_env *env, struct ivl_map *m)
         m->npages = (len < file ? len : file) / ms.ms_psize;
         found = 0;
     }
+    free(line);
     fclose(f);
     return found;
 }
@@ -93,54 +97,59 @@ static inline uint64_t rd64(const uint8_t *p)
     return v;
 }
 
-/* LMDB reads a page only below the snapshot's next page number (the last
- * page of the meta page the transaction started from, plus one): the same
- * bound here, from the meta page whose transaction id is the transaction's.
- * -1 when neither meta page is its any more (two commits since). */
+/* LMDB reads a page only below the snapshot's next page number: the last
+ * page recorded in the meta page the transaction started from, plus one. A
+ * read transaction takes meta page (id & 1) (mdb_txn_renew0), so the bound
+ * comes from that slot, which must hold the transaction's id before and
+ * after its last page is read; -1 otherwise (another commit since, or a
+ * forged meta page). */
 static int snapshot_pages(const struct ivl_map *m, MDB_txn *txn, uint64_t *n)
 {
     enum {
         META_LAST_PG = 16 + 4 + 4 + 8 + 8 + 2 * sizeof(struct lmdb_db),
         META_TXNID = META_LAST_PG + 8
     };
+    uint64_t id = (uint64_t)mdb_txn_id(txn);
     if (m->npages < 2) return -1;
-    for (unsigned i = 0; i < 2; i++) {
-        const uint8_t *meta = m->base + (size_t)i * m->psize;
-        if (rd64(meta + META_TXNID) != (uint64_t)mdb_txn_id(txn)) continue;
-        uint64_t last = rd64(meta + META_LAST_PG);
-        *n = last < m->npages ? last + 1 : m->npages;
-        return 0;
-    }
-    return -1;
+    const volatile uint8_t *meta = m->base + (size_t)(id & 1) * m->psize;
+    uint64_t before, last, after;
+    memcpy(&before, (const uint8_t *)meta + META_TXNID, 8);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    memcpy(&last, (const uint8_t *)meta + META_LAST_PG, 8);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    memcpy(&after, (const uint8_t *)meta + META_TXNID, 8);
+    if (before != id || after != id) return -1;
+    *n = last < m->npages ? last + 1 : m->npages;
+    return 0;
 }
 
 static int walk_open(struct walk *w, const struct ivl_map *map, MDB_txn *txn, MDB_dbi dbi,
                      const char *name)
 {
     MDB_dbi main_dbi;
-    MDB_stat st;
     MDB_val k = {strlen(name), (void *)name}, v;
     unsigned flags;
     struct lmdb_db db;
     memset(w, 0, sizeof *w);
-    if (!map->base || mdb_dbi_flags(txn, dbi, &flags) || flags || mdb_stat(txn, dbi, &st) ||
-        st.ms_psize != map->psize || mdb_dbi_open(txn, NULL, 0, &main_dbi) ||
-        mdb_get(txn, main_dbi, &k, &v) || v.mv_size != sizeof db)
+    /* The table's record, as LMDB reads it for the handle in this
+     * transaction; nothing else is asked of LMDB, which trusts what it reads
+     * (mdb_stat() asserts on a forged root). */
+    if (!map->base || mdb_dbi_flags(txn, dbi, &flags) || flags ||
+        mdb_dbi_open(txn, NULL, 0, &main_dbi) || mdb_get(txn, main_dbi, &k, &v) ||
+        v.mv_size != sizeof db)
         return -1;
     memcpy(&db, v.mv_data, sizeof db);
     if (snapshot_pages(map, txn, &w->npages)) return -1;
-    /* The record the walk starts from is the one LMDB reads the table by. */
-    if (db.flags || db.depth != st.ms_depth || db.branch_pages != st.ms_branch_pages ||
-        db.leaf_pages != st.ms_leaf_pages || db.overflow_pages != st.ms_overflow_pages ||
-        db.entries != st.ms_entries || db.overflow_pages || db.depth > MAX_DEPTH)
-        return -1;
+    if (db.flags || db.overflow_pages || db.depth > MAX_DEPTH) return -1;
     w->map = map;
     w->entries = db.entries;
-    if (!db.entries) {
+    /* LMDB finds a table empty by its root alone, not by the count. */
+    if (db.root == UINT64_MAX) {
+        if (db.entries || db.depth || db.branch_pages || db.leaf_pages) return -1;
         w->done = 1;
         return 0;
     }
-    if (!db.depth || db.root >= w->npages) return -1;
+    if (!db.entries || !db.depth || db.root >= w->npages) return -1;
     w->root = db.root;
     w->depth = db.depth;
     return 0;
@@ -160,20 +169,25 @@ static const uint8_t *page(const struct walk *w, uint64_t pgno, unsigned kind, u
         *upper > m->psize || (lower - PAGE_HDR) % 2)
         return NULL;
     *n = (lower - PAGE_HDR) / 2;
+    /* LMDB asserts that a named table's branch pages have two keys or more. */
+    if (kind == P_BRANCH && *n < 2) return NULL;
     return p;
 }
 
-/* The node at index i of page p (nodes from `upper`): room for its header,
- * and for a leaf node its key and value, with no flags (a value elsewhere). */
+/* The node at index i of page p (nodes from `upper`), with room for its
+ * header; with len, a leaf node: no flags (a value kept elsewhere), and room
+ * for its key and value, whose total with the header goes to *len (read
+ * once: the sizes checked are the sizes used). */
 static const uint8_t *node(const struct walk *w, const uint8_t *p, unsigned upper, unsigned i,
-                           int leaf)
+                           size_t *len)
 {
     unsigned psize = w->map->psize, off = rd16(p + PAGE_HDR + 2 * i);
     if (off < upper || off + NODE_HDR > psize) return NULL;
     const uint8_t *nd = p + off;
-    if (leaf && (rd16(nd + 4) ||
-                 off + NODE_HDR + rd16(nd + 6) + (rd16(nd) | (uint64_t)rd16(nd + 2) << 16) > psize))
-        return NULL;
+    if (!len) return nd;
+    size_t n = NODE_HDR + rd16(nd + 6) + (rd16(nd) | (size_t)rd16(nd + 2) << 16);
+    if (rd16(nd + 4) || off + n > psize) return NULL;
+    *len = n;
     return nd;
 }
 
@@ -199,7 +213,7 @@ static int next_leaf(struct walk *w)
             w->top--;
             continue;
         }
-        const uint8_t *p = w->pg[l], *nd = node(w, p, rd16(p + 14), w->ix[l]++, 0);
+        const uint8_t *p = w->pg[l], *nd = node(w, p, rd16(p + 14), w->ix[l]++, NULL);
         if (!nd) return -1;
         pgno = rd16(nd) | (uint64_t)rd16(nd + 2) << 16 | (uint64_t)rd16(nd + 4) << 32;
         if (l + 2 == w->depth) break;
@@ -226,10 +240,9 @@ static int next_record(struct walk *w, const uint8_t **nd, size_t *len)
         int r = next_leaf(w);
         if (r <= 0) return r;
     }
-    const uint8_t *p = node(w, w->leaf, w->upper, w->li++, 1);
+    const uint8_t *p = node(w, w->leaf, w->upper, w->li++, len);
     if (!p || ++w->seen > w->entries) return -1;
     *nd = p;
-    *len = NODE_HDR + rd16(p + 6) + (rd16(p) | (size_t)rd16(p + 2) << 16);
     return 1;
 }
 
@@ -243,8 +256,9 @@ static int leaves_same(const struct walk *a, const struct walk *b)
         memcmp(a->leaf + PAGE_HDR, b->leaf + PAGE_HDR, 2 * n) ||
         memcmp(a->leaf + upper, b->leaf + upper, psize - upper))
         return 0;
+    size_t len;
     for (unsigned i = 0; i < n; i++)
-        if (!node(b, b->leaf, upper, i, 1)) return 0;
+        if (!node(b, b->leaf, upper, i, &len)) return 0;
     return 1;
 }
 

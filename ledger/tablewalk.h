@@ -14,12 +14,15 @@
  * It reads LMDB's on-disk format (0.9, the version this library is built
  * against, little-endian, 64-bit), and only what that format makes simple:
  * tables without flags whose records all sit on their leaf pages (no
- * overflow pages, no duplicates). Everything it reads is checked first
- * (page numbers against the last page of the transaction's snapshot, as
- * LMDB checks them, and against the file; each page's own number and kind, offsets
- * and sizes against the page, the depth and number of records against what
- * LMDB reports for the table in the same transaction), so a damaged or
- * forged file makes it stop, never read outside the map. It never says
+ * overflow pages, no duplicates). Everything it reads is checked first:
+ * page numbers against the last page of the transaction's snapshot (from
+ * meta page id & 1, as LMDB bounds them) and against the file; each page's
+ * own number and kind, a branch's two keys or more (LMDB asserts it),
+ * offsets and sizes against the page; the tree's depth and the records
+ * counted against the table's record; an empty table is a root of ~0, as
+ * LMDB sees it, whatever the count says. A damaged or forged file makes it
+ * stop, never read outside the map, and nothing is asked of LMDB but that
+ * record (LMDB trusts what it reads: mdb_stat() asserts on a forged root). It never says
  * "different": when the tables differ, or a walk does not apply, or this
  * is not LMDB 0.9, the caller compares with LMDB's cursors, which give the
  * verdict and name the record. Read-only transactions only: a write

@@ -528,6 +528,155 @@ static void test_forged_pages(void **state)
     env_close(&b);
 }
 
+/* File offset of a table's 48-byte record (MDB_db) in the main table. */
+static off_t record_of(struct env *e, const char *name)
+{
+    MDB_dbi main_dbi;
+    MDB_val k = {strlen(name), (void *)name}, v;
+    reader(e);
+    assert_int_equal(mdb_dbi_open(e->rd, NULL, 0, &main_dbi), 0);
+    assert_int_equal(mdb_get(e->rd, main_dbi, &k, &v), 0);
+    assert_int_equal(v.mv_size, 48);
+    return (off_t)((const uint8_t *)v.mv_data - e->map.base);
+}
+
+/* A's record says 0 records, its root holds some: LMDB reads the root (an
+ * empty table is a root of ~0, whatever the count says). */
+static void test_forged_count(void **state)
+{
+    (void)state;
+    struct env a, b;
+    env_open(&a, 0);
+    env_open(&b, 0);
+    uint8_t v[10] = {0};
+    put_one(&a, 1, v, sizeof v);
+    put_one(&a, 2, v, sizeof v);
+    off_t rec = record_of(&a, "t");
+    uint64_t zero = 0, two;
+    assert_int_equal(same(&a, &b), 0);
+    peek(&a, rec + 32, &two, 8);
+    assert_int_equal(two, 2);
+    poke(&a, rec + 32, &zero, 8);
+    assert_int_equal(same(&a, &b), 0);
+    assert_int_equal(same(&b, &a), 0);
+    poke(&a, rec + 32, &two, 8);
+    env_close(&a);
+    env_close(&b);
+}
+
+/* The other meta page forged to carry the reader's transaction id and a
+ * later last page: LMDB reads meta page (id & 1), and so must the walk, or
+ * a leaf copied past the snapshot's end would be read. */
+static void test_forged_meta(void **state)
+{
+    (void)state;
+    struct env a, b;
+    pair(&a, &b, 3000, 100);
+    uint8_t v[100] = {1};
+    reader(&a);
+    if (!(mdb_txn_id(a.rd) & 1)) { /* make the id odd: the forged slot is then 0, read first */
+        put_one(&a, 1u << 30, v, sizeof v);
+        put_one(&b, 1u << 30, v, sizeof v);
+    }
+    assert_int_equal(same(&a, &b), 1);
+    uint64_t id = (uint64_t)mdb_txn_id(a.rd);
+    assert_true(id & 1);
+    off_t leaf = leaf_of(&a, 1500), root = root_of(&a);
+    struct stat sb;
+    int fd = data_fd(&a);
+    assert_int_equal(fstat(fd, &sb), 0);
+    uint64_t past_end = (uint64_t)sb.st_size / a.map.psize, was = (uint64_t)leaf / a.map.psize;
+    uint8_t *copy = malloc(a.map.psize);
+    assert_non_null(copy);
+    peek(&a, leaf, copy, a.map.psize);
+    memcpy(copy, &past_end, 8);
+    poke(&a, (off_t)(past_end * a.map.psize), copy, a.map.psize);
+    uint16_t nroot = (u16_at(&a, root + 12) - 16) / 2, at = 0;
+    for (uint16_t i = 0; i < nroot && !at; i++) {
+        uint16_t o = u16_at(&a, root + 16 + 2 * i);
+        uint64_t c = 0;
+        peek(&a, root + o, &c, 6);
+        if (c == was) at = o;
+    }
+    assert_true(at != 0);
+    /* Meta page 0: its last page and its transaction id (16 + 120, + 128). */
+    uint8_t meta0[16], forged_meta[16];
+    peek(&a, 136, meta0, 16);
+    memcpy(forged_meta, &past_end, 8);
+    memcpy(forged_meta + 8, &id, 8);
+    poke(&a, 136, forged_meta, 16);
+    forged(&a, &b, root + at, &past_end, 6);
+    poke(&a, 136, meta0, 16);
+    assert_int_equal(same(&a, &b), 1);
+    assert_int_equal(ftruncate(fd, sb.st_size), 0);
+    close(fd);
+    free(copy);
+    env_close(&a);
+    env_close(&b);
+}
+
+/* A root branch with a single key over B's only leaf: the same records, but
+ * LMDB asserts that a named table's branch pages have two keys or more. The
+ * branch goes on a page freed by dropping another table (inside the
+ * snapshot). */
+static void test_one_key_branch(void **state)
+{
+    (void)state;
+    struct env a, b;
+    env_open(&a, 0);
+    env_open(&b, 0);
+    uint8_t v[10] = {7};
+    for (uint64_t i = 0; i < 3; i++) {
+        put_one(&a, i, v, sizeof v);
+        put_one(&b, i, v, sizeof v);
+    }
+    MDB_txn *t;
+    MDB_dbi u;
+    assert_int_equal(mdb_txn_begin(a.env, NULL, 0, &t), 0);
+    assert_int_equal(mdb_dbi_open(t, "u", MDB_CREATE, &u), 0);
+    uint8_t k[8] = {0};
+    MDB_val kv = {8, k}, vv = {sizeof v, v};
+    assert_int_equal(mdb_put(t, u, &kv, &vv, 0), 0);
+    assert_int_equal(mdb_txn_commit(t), 0);
+    reader(&a);
+    uint64_t spare, leaf;
+    peek(&a, record_of(&a, "u") + 40, &spare, 8);
+    peek(&a, record_of(&a, "t") + 40, &leaf, 8);
+    assert_int_equal(mdb_txn_begin(a.env, NULL, 0, &t), 0);
+    assert_int_equal(mdb_dbi_open(t, "u", 0, &u), 0);
+    assert_int_equal(mdb_drop(t, u, 1), 0);
+    assert_int_equal(mdb_txn_commit(t), 0);
+    assert_int_equal(same(&a, &b), 1);
+    /* The branch: one node (8 bytes, no key) at the page's end, to the leaf. */
+    uint8_t *pg = calloc(1, a.map.psize);
+    assert_non_null(pg);
+    uint16_t flags = 0x01, lower = 18, upper = (uint16_t)(a.map.psize - 8);
+    memcpy(pg, &spare, 8);
+    memcpy(pg + 10, &flags, 2);
+    memcpy(pg + 12, &lower, 2);
+    memcpy(pg + 14, &upper, 2);
+    memcpy(pg + 16, &upper, 2);
+    memcpy(pg + upper, &leaf, 6);
+    poke(&a, (off_t)(spare * a.map.psize), pg, a.map.psize);
+    /* The record: root the branch, depth 2, one branch page. */
+    off_t rec = record_of(&a, "t");
+    uint8_t dbrec[48], was[48];
+    peek(&a, rec, was, 48);
+    memcpy(dbrec, was, 48);
+    uint16_t depth = 2;
+    uint64_t one = 1;
+    memcpy(dbrec + 6, &depth, 2);
+    memcpy(dbrec + 8, &one, 8);
+    memcpy(dbrec + 40, &spare, 8);
+    poke(&a, rec, dbrec, 48);
+    assert_int_equal(same(&a, &b), 0);
+    poke(&a, rec, was, 48);
+    assert_int_equal(same(&a, &b), 1);
+    free(pg);
+    env_close(&a);
+    env_close(&b);
+}
+
 /* Every byte of every record's node, flipped, is seen; flips anywhere else
  * (headers, offsets, branch pages, free pages) never crash the walk. */
 static void test_flips(void **state)
@@ -584,11 +733,12 @@ static void test_flips(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_map_found),    cmocka_unit_test(test_same_layout),
-        cmocka_unit_test(test_other_layout), cmocka_unit_test(test_differences),
-        cmocka_unit_test(test_empty),        cmocka_unit_test(test_old_snapshot),
-        cmocka_unit_test(test_not_walked),   cmocka_unit_test(test_forged_pages),
-        cmocka_unit_test(test_flips),
+        cmocka_unit_test(test_map_found),      cmocka_unit_test(test_same_layout),
+        cmocka_unit_test(test_other_layout),   cmocka_unit_test(test_differences),
+        cmocka_unit_test(test_empty),          cmocka_unit_test(test_old_snapshot),
+        cmocka_unit_test(test_not_walked),     cmocka_unit_test(test_forged_pages),
+        cmocka_unit_test(test_forged_count),   cmocka_unit_test(test_forged_meta),
+        cmocka_unit_test(test_one_key_branch), cmocka_unit_test(test_flips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
