@@ -413,6 +413,49 @@ static void put16(const struct env *e, off_t off, uint16_t x)
     poke(e, off, &x, 2);
 }
 
+/* A copy of the leaf at file offset `leaf`, numbered as the page just past
+ * the end of the file and written there, and the offset in the root (at
+ * `root`) of the node that points to that leaf. */
+struct past {
+    uint64_t pgno;
+    uint16_t at;
+    off_t size;
+};
+
+static struct past copy_past_end(struct env *e, off_t leaf, off_t root)
+{
+    struct stat sb;
+    struct past p = {0};
+    int fd = data_fd(e);
+    assert_int_equal(fstat(fd, &sb), 0);
+    close(fd);
+    p.size = sb.st_size;
+    p.pgno = (uint64_t)sb.st_size / e->map.psize;
+    uint8_t *copy = malloc(e->map.psize);
+    assert_non_null(copy);
+    peek(e, leaf, copy, e->map.psize);
+    memcpy(copy, &p.pgno, 8);
+    poke(e, (off_t)(p.pgno * e->map.psize), copy, e->map.psize);
+    free(copy);
+    uint64_t was = (uint64_t)leaf / e->map.psize;
+    uint16_t n = (u16_at(e, root + 12) - 16) / 2;
+    for (uint16_t i = 0; i < n && !p.at; i++) {
+        uint16_t o = u16_at(e, root + 16 + 2 * i);
+        uint64_t c = 0;
+        peek(e, root + o, &c, 6);
+        if (c == was) p.at = o;
+    }
+    assert_true(p.at != 0);
+    return p;
+}
+
+static void undo_past_end(struct env *e, const struct past *p)
+{
+    int fd = data_fd(e);
+    assert_int_equal(ftruncate(fd, p->size), 0);
+    close(fd);
+}
+
 /* One forgery of A's file, undone afterwards: the walk must not say same. */
 static void forged(struct env *a, struct env *b, off_t off, const void *bytes, size_t n)
 {
@@ -463,27 +506,9 @@ static void test_forged_pages(void **state)
     /* A copy of a leaf past the last page the snapshot has (LMDB would not
      * read it: MDB_PAGE_NOTFOUND), in place of that leaf. */
     {
-        struct stat sb;
-        int fd = data_fd(&a);
-        assert_int_equal(fstat(fd, &sb), 0);
-        uint64_t past_end = (uint64_t)sb.st_size / a.map.psize, was = (uint64_t)leaf / a.map.psize;
-        uint8_t *copy = malloc(a.map.psize);
-        assert_non_null(copy);
-        peek(&a, leaf, copy, a.map.psize);
-        memcpy(copy, &past_end, 8);
-        poke(&a, (off_t)(past_end * a.map.psize), copy, a.map.psize);
-        uint16_t nroot = (u16_at(&a, root + 12) - 16) / 2, at = 0;
-        for (uint16_t i = 0; i < nroot && !at; i++) {
-            uint16_t o = u16_at(&a, root + 16 + 2 * i);
-            uint64_t c = 0;
-            peek(&a, root + o, &c, 6);
-            if (c == was) at = o;
-        }
-        assert_true(at != 0);
-        forged(&a, &b, root + at, &past_end, 6);
-        assert_int_equal(ftruncate(fd, sb.st_size), 0);
-        close(fd);
-        free(copy);
+        struct past p = copy_past_end(&a, leaf, root);
+        forged(&a, &b, root + p.at, &p.pgno, 6);
+        undo_past_end(&a, &p);
     }
 
     /* The same forgery in both: equal bytes, but a value LMDB would read
@@ -581,36 +606,18 @@ static void test_forged_meta(void **state)
     assert_int_equal(same(&a, &b), 1);
     uint64_t id = (uint64_t)mdb_txn_id(a.rd);
     assert_true(id & 1);
-    off_t leaf = leaf_of(&a, 1500), root = root_of(&a);
-    struct stat sb;
-    int fd = data_fd(&a);
-    assert_int_equal(fstat(fd, &sb), 0);
-    uint64_t past_end = (uint64_t)sb.st_size / a.map.psize, was = (uint64_t)leaf / a.map.psize;
-    uint8_t *copy = malloc(a.map.psize);
-    assert_non_null(copy);
-    peek(&a, leaf, copy, a.map.psize);
-    memcpy(copy, &past_end, 8);
-    poke(&a, (off_t)(past_end * a.map.psize), copy, a.map.psize);
-    uint16_t nroot = (u16_at(&a, root + 12) - 16) / 2, at = 0;
-    for (uint16_t i = 0; i < nroot && !at; i++) {
-        uint16_t o = u16_at(&a, root + 16 + 2 * i);
-        uint64_t c = 0;
-        peek(&a, root + o, &c, 6);
-        if (c == was) at = o;
-    }
-    assert_true(at != 0);
+    off_t root = root_of(&a);
+    struct past p = copy_past_end(&a, leaf_of(&a, 1500), root);
     /* Meta page 0: its last page and its transaction id (16 + 120, + 128). */
     uint8_t meta0[16], forged_meta[16];
     peek(&a, 136, meta0, 16);
-    memcpy(forged_meta, &past_end, 8);
+    memcpy(forged_meta, &p.pgno, 8);
     memcpy(forged_meta + 8, &id, 8);
     poke(&a, 136, forged_meta, 16);
-    forged(&a, &b, root + at, &past_end, 6);
+    forged(&a, &b, root + p.at, &p.pgno, 6);
     poke(&a, 136, meta0, 16);
     assert_int_equal(same(&a, &b), 1);
-    assert_int_equal(ftruncate(fd, sb.st_size), 0);
-    close(fd);
-    free(copy);
+    undo_past_end(&a, &p);
     env_close(&a);
     env_close(&b);
 }
