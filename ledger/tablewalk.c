@@ -111,13 +111,13 @@ static int snapshot_pages(const struct ivl_map *m, MDB_txn *txn, uint64_t *n)
     };
     uint64_t id = (uint64_t)mdb_txn_id(txn);
     if (m->npages < 2) return -1;
-    const volatile uint8_t *meta = m->base + (size_t)(id & 1) * m->psize;
+    const uint8_t *meta = m->base + (size_t)(id & 1) * m->psize;
     uint64_t before, last, after;
-    memcpy(&before, (const uint8_t *)meta + META_TXNID, 8);
+    memcpy(&before, meta + META_TXNID, 8);
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    memcpy(&last, (const uint8_t *)meta + META_LAST_PG, 8);
+    memcpy(&last, meta + META_LAST_PG, 8);
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    memcpy(&after, (const uint8_t *)meta + META_TXNID, 8);
+    memcpy(&after, meta + META_TXNID, 8);
     if (before != id || after != id) return -1;
     *n = last < m->npages ? last + 1 : m->npages;
     return 0;
