@@ -3,6 +3,7 @@
 #   make            build ./ivl
 #   make test       unit tests (cmocka) and whole-program tests (tests/*.sh)
 #   make asan       the same suite under AddressSanitizer + UBSan
+#   make ct         the signer under valgrind: nothing branches on a secret
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Sources are picked up by wildcard: ledger/*.c and keys/*.c form libivl,
@@ -38,7 +39,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libivl.a
 BIN      := $(BUILD)/ivl
 
-.PHONY: all test unit shell asan install clean format check-format bench fuzz demo
+.PHONY: all test unit shell ct asan install clean format check-format bench fuzz demo
 
 all: ivl
 
@@ -74,22 +75,34 @@ unit: $(TEST_BIN)
 shell: $(BIN) $(FAILIO_SO)
 	@IVL=$(abspath $(BIN)) FAILIO=$(abspath $(FAILIO_SO)) sh tests/run-shell.sh
 
-test: unit shell
+# The signer runs in constant time: memcheck, with the secret key marked
+# undefined, reports any branch or address that depends on it (tests/ct/).
+CT_BIN := $(BUILD)/tests/ct/ct_sign
 
+$(CT_BIN): tests/ct/ct_sign.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+ct: $(CT_BIN)
+	valgrind -q --error-exitcode=1 $(CT_BIN)
+
+test: unit shell ct
+
+# valgrind cannot run a sanitized binary: the same suite without ct.
 asan:
 	$(MAKE) BUILD=build/asan CC=clang \
 	  OPT="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-	  LDFLAGS="-fsanitize=address,undefined" test
+	  LDFLAGS="-fsanitize=address,undefined" unit shell
 
 install: ivl
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 ivl $(DESTDIR)$(PREFIX)/bin/ivl
 
 format:
-	clang-format -i ledger/*.[ch] keys/*.[ch] cli/*.[ch] tests/*.[ch]
+	clang-format -i ledger/*.[ch] keys/*.[ch] cli/*.[ch] tests/*.[ch] tests/ct/*.c
 
 check-format:
-	clang-format --dry-run --Werror ledger/*.[ch] keys/*.[ch] cli/*.[ch] tests/*.[ch]
+	clang-format --dry-run --Werror ledger/*.[ch] keys/*.[ch] cli/*.[ch] tests/*.[ch] tests/ct/*.c
 
 clean:
 	rm -rf build ivl

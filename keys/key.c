@@ -14,6 +14,7 @@
  * file comes from the AEAD tag, which covers the whole header.
  */
 #include "key.h"
+#include "ed25519.h"
 #include "err.h"
 #include "fileio.h"
 
@@ -229,6 +230,17 @@ int ivl_key_sign(const struct ivl_seckey *k, const uint8_t *msg, size_t len, uin
     if (crypto_sign_detached(sig, NULL, msg ? msg : empty, len, k->sk) != 0)
         return ivl_fail(IVL_E_IO, _("libsodium failed to sign"));
     return IVL_OK;
+}
+
+int ivl_key_sign_many(const struct ivl_seckey *k, size_t n, const uint8_t *const msg[],
+                      const size_t len[], uint8_t (*sig)[64])
+{
+    if (!k) return ivl_fail(IVL_E_USAGE, _("no secret key to sign with"));
+    if (!n || !ivl_ed25519_sign_many(k->sk, n, msg, len, sig)) return IVL_OK;
+    int rc = IVL_OK;
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = ivl_key_sign(k, msg[i], len[i], sig[i]);
+    return rc;
 }
 
 /* ---- saving ---- */

@@ -1,12 +1,14 @@
 /*
- * ed25519.c - Ed25519 signature checks with per-key tables (see ed25519.h).
+ * ed25519.c - Ed25519 signature checks with per-key tables, and a signer
+ * for batches (see ed25519.h).
  *
  * Field elements mod p = 2^255 - 19 are five 51-bit limbs multiplied with
  * 128-bit products; points are in extended twisted Edwards coordinates
  * (Hisil, Wong, Carter and Dawson, "Twisted Edwards Curves Revisited",
- * 2008), the formulas of the Ed25519 paper's reference code. Everything here
- * works on public data only (keys, signatures, messages), so nothing needs
- * to run in constant time.
+ * 2008), the formulas of the Ed25519 paper's reference code. The checks
+ * work on public data only (keys, signatures, messages), so they need not
+ * run in constant time; the signer at the end, which works on a secret key,
+ * does (see "signing").
  *
  * A table holds k * 2^(16 q) * P for q = 0..15 and k = 1..8, in affine form
  * (y + x, y - x, 2 d x y). A scalar written in 64 signed digits of radix 16
@@ -440,6 +442,22 @@ static void ge_dbln(ge_p2 *r, const ge_p2 *p, int n)
     }
 }
 
+/* zinv[i] = 1 / p[i].Z for n >= 1 points, with one inversion for all
+ * (Montgomery's trick): zinv first holds the running products. */
+static void invert_z(fe *zinv, const ge_p3 *p, size_t n)
+{
+    fe inv;
+    fe_copy(zinv[0], p[0].Z);
+    for (size_t i = 1; i < n; i++)
+        fe_mul(zinv[i], zinv[i - 1], p[i].Z);
+    fe_invert(inv, zinv[n - 1]);
+    for (size_t i = n - 1; i > 0; i--) {
+        fe_mul(zinv[i], inv, zinv[i - 1]);
+        fe_mul(inv, inv, p[i].Z);
+    }
+    fe_copy(zinv[0], inv);
+}
+
 /* Fills tab with k 2^(16 q) P, affine. Returns -1 on allocation failure. */
 static int table_build(ge_precomp tab[ROWS][8], const ge_p3 *P)
 {
@@ -468,23 +486,12 @@ static int table_build(ge_precomp tab[ROWS][8], const ge_p3 *P)
             p1p1_to_p3(&base, &t);
         }
     }
-    /* One inversion for all the Z (Montgomery's trick). */
-    int n = ROWS * 8;
-    fe_copy(acc[0], pt[0].Z);
-    for (int i = 1; i < n; i++)
-        fe_mul(acc[i], acc[i - 1], pt[i].Z);
-    fe inv, zinv, x, y;
-    fe_invert(inv, acc[n - 1]);
-    for (int i = n - 1; i >= 0; i--) {
-        if (i > 0) {
-            fe_mul(zinv, inv, acc[i - 1]);
-            fe_mul(inv, inv, pt[i].Z);
-        } else {
-            fe_copy(zinv, inv);
-        }
+    invert_z(acc, pt, ROWS * 8);
+    for (int i = 0; i < ROWS * 8; i++) {
+        fe x, y;
         ge_precomp *e = &tab[i / 8][i % 8];
-        fe_mul(x, pt[i].X, zinv);
-        fe_mul(y, pt[i].Y, zinv);
+        fe_mul(x, pt[i].X, acc[i]);
+        fe_mul(y, pt[i].Y, acc[i]);
         fe_add(e->yplusx, y, x);
         fe_carry(e->yplusx);
         fe_sub(e->yminusx, y, x);
@@ -643,6 +650,200 @@ bad:
     return NULL;
 }
 
+/* --- signing --------------------------------------------------------------
+ * Everything below depends on a secret key and on the nonces derived from
+ * it, so it runs in constant time: no branch and no memory address depends
+ * on them. A digit's table entry is chosen by reading all eight entries of
+ * its row and keeping one with masks, as libsodium's signing does. */
+
+/* All ones when a == b, else 0. */
+INLINE uint64_t ct_eq(uint64_t a, uint64_t b)
+{
+    uint64_t x = a ^ b;
+    return ((x | (0 - x)) >> 63) - 1;
+}
+
+INLINE void fe_cmov(fe f, const fe g, uint64_t mask)
+{
+    for (int i = 0; i < 5; i++)
+        f[i] ^= (f[i] ^ g[i]) & mask;
+}
+
+INLINE void fe_cswap(fe f, fe g, uint64_t mask)
+{
+    for (int i = 0; i < 5; i++) {
+        uint64_t x = (f[i] ^ g[i]) & mask;
+        f[i] ^= x;
+        g[i] ^= x;
+    }
+}
+
+/* B's table again for signing: an entry's fifteen limbs (y + x, y - x,
+ * 2dxy) padded to sixteen, as eight pairs that a constant-time selection
+ * reads and masks two limbs at a time. */
+typedef uint64_t v2u64 __attribute__((vector_size(16)));
+static v2u64 sign_tab[ROWS][8][8];
+
+static void sign_tab_build(void)
+{
+    for (int q = 0; q < ROWS; q++)
+        for (int k = 0; k < 8; k++) {
+            uint64_t l[16] = {0};
+            memcpy(l, K.base.t[q][k].yplusx, sizeof(fe));
+            memcpy(l + 5, K.base.t[q][k].yminusx, sizeof(fe));
+            memcpy(l + 10, K.base.t[q][k].xy2d, sizeof(fe));
+            memcpy(sign_tab[q][k], l, sizeof l);
+        }
+}
+
+/* t = e times the row's point: entry |e| - 1, negated when e < 0, the
+ * identity when e = 0. Every entry is read; masks keep one. */
+static void select_ct(ge_precomp *t, const v2u64 row[8][8], int8_t e)
+{
+    int64_t v = e;
+    uint64_t negm = (uint64_t)(v >> 63);        /* all ones when e < 0 */
+    uint64_t abs = ((uint64_t)v ^ negm) - negm; /* |e|, 0..8 */
+    v2u64 a0 = {0}, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    for (int k = 0; k < 8; k++) { /* eight variables: they stay in registers */
+        uint64_t mk = ct_eq(abs, (uint64_t)k + 1);
+        v2u64 m = {mk, mk};
+        const v2u64 *r = row[k];
+        a0 |= r[0] & m, a1 |= r[1] & m, a2 |= r[2] & m, a3 |= r[3] & m;
+        a4 |= r[4] & m, a5 |= r[5] & m, a6 |= r[6] & m, a7 |= r[7] & m;
+    }
+    uint64_t l[16];
+    v2u64 acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+    memcpy(l, acc, sizeof l);
+    l[0] |= ct_eq(abs, 0) & 1; /* the identity: y + x = y - x = 1, 2dxy = 0 */
+    l[5] |= ct_eq(abs, 0) & 1;
+    memcpy(t->yplusx, l, sizeof(fe));
+    memcpy(t->yminusx, l + 5, sizeof(fe));
+    memcpy(t->xy2d, l + 10, sizeof(fe));
+    fe minus;
+    fe_neg(minus, t->xy2d);
+    fe_cswap(t->yplusx, t->yminusx, negm);
+    fe_cmov(t->xy2d, minus, negm);
+}
+
+/* acc = [a]B for a < 2^255: B's table walked as in double_comb, an
+ * addition for every digit (of the identity for a 0 digit). */
+static void base_mul_ct(ge_p3 *acc, const uint8_t a[32])
+{
+    int8_t e[64];
+    ge_precomp t;
+    ge_p1p1 r;
+    recode(e, a);
+    ge_identity(acc);
+    for (int pass = 3; pass >= 0; pass--) {
+        for (int q = 0; q < ROWS; q++) {
+            select_ct(&t, sign_tab[q], e[4 * q + pass]);
+            ge_madd(&r, acc, &t, 0);
+            p1p1_to_p3(acc, &r);
+        }
+        if (pass > 0) {
+            ge_p2 d;
+            p3_to_p2(&d, acc);
+            ge_dbln(&d, &d, 3);
+            ge_dbl(&r, &d);
+            p1p1_to_p3(acc, &r);
+        }
+    }
+    sodium_memzero(e, sizeof e);
+    sodium_memzero(&t, sizeof t);
+    sodium_memzero(&r, sizeof r);
+}
+
+/* The encodings of n >= 1 points with one inversion for all; zinv is
+ * scratch for n elements. */
+static void encode_many(uint8_t (*out)[32], const ge_p3 *p, fe *zinv, size_t n)
+{
+    fe x, y;
+    uint8_t xs[32];
+    invert_z(zinv, p, n);
+    for (size_t i = 0; i < n; i++) {
+        fe_mul(x, p[i].X, zinv[i]);
+        fe_mul(y, p[i].Y, zinv[i]);
+        fe_tobytes(out[i], y);
+        fe_tobytes(xs, x);
+        out[i][31] ^= (uint8_t)((xs[0] & 1) << 7);
+    }
+}
+
+#define SIGN_GROUP 32 /* nonces whose R share one inversion */
+
+/* Ed25519 (RFC 8032 5.1.6) as crypto_sign_detached() computes it: r =
+ * H(prefix || m) mod L, R = [r]B, S = (r + H(R || A || m) a) mod L. */
+static void sign_group(const uint8_t az[64], const uint8_t pk[32], size_t n,
+                       const uint8_t *const m[], const size_t len[], uint8_t (*sig)[64])
+{
+    uint8_t h[64], nonce[SIGN_GROUP][32], renc[SIGN_GROUP][32], k[32], ka[32];
+    ge_p3 R[SIGN_GROUP];
+    fe zinv[SIGN_GROUP];
+    crypto_hash_sha512_state hs;
+    for (size_t i = 0; i < n; i++) {
+        crypto_hash_sha512_init(&hs);
+        crypto_hash_sha512_update(&hs, az + 32, 32);
+        crypto_hash_sha512_update(&hs, m[i], len[i]);
+        crypto_hash_sha512_final(&hs, h);
+        crypto_core_ed25519_scalar_reduce(nonce[i], h);
+        base_mul_ct(&R[i], nonce[i]);
+    }
+    encode_many(renc, R, zinv, n);
+    for (size_t i = 0; i < n; i++) {
+        crypto_hash_sha512_init(&hs);
+        crypto_hash_sha512_update(&hs, renc[i], 32);
+        crypto_hash_sha512_update(&hs, pk, 32);
+        crypto_hash_sha512_update(&hs, m[i], len[i]);
+        crypto_hash_sha512_final(&hs, h);
+        crypto_core_ed25519_scalar_reduce(k, h);
+        crypto_core_ed25519_scalar_mul(ka, k, az);
+        memcpy(sig[i], renc[i], 32);
+        crypto_core_ed25519_scalar_add(sig[i] + 32, ka, nonce[i]);
+    }
+    sodium_memzero(h, sizeof h);
+    sodium_memzero(nonce, sizeof nonce);
+    sodium_memzero(ka, sizeof ka);
+    sodium_memzero(R, sizeof R);
+    sodium_memzero(zinv, sizeof zinv);
+    sodium_memzero(&hs, sizeof hs);
+}
+
+static void sign_many(const uint8_t sk[64], size_t n, const uint8_t *const m[], const size_t len[],
+                      uint8_t (*sig)[64])
+{
+    uint8_t az[64];
+    crypto_hash_sha512(az, sk, 32);
+    az[0] &= 248;
+    az[31] &= 127;
+    az[31] |= 64;
+    for (size_t at = 0; at < n; at += SIGN_GROUP)
+        sign_group(az, sk + 32, n - at < SIGN_GROUP ? n - at : SIGN_GROUP, m + at, len + at,
+                   sig + at);
+    sodium_memzero(az, sizeof az);
+}
+
+static pthread_once_t s_once = PTHREAD_ONCE_INIT;
+static int sign_ok;
+
+/* Signs three messages with a fixed key both ways once per process: the
+ * signer is used only when every byte agrees with libsodium's. */
+static void sign_selfcheck(void)
+{
+    static const uint8_t msg[3][70] = {{0}, {0x72}, {"ivl: the fast signer agrees with libsodium"}};
+    static const size_t lens[3] = {0, 1, 70};
+    const uint8_t *m[3] = {msg[0], msg[1], msg[2]};
+    uint8_t seed[32], pk[32], sk[64], mine[3][64], ref[64];
+    for (int i = 0; i < 32; i++)
+        seed[i] = (uint8_t)(7 * i + 1);
+    if (K.ok) sign_tab_build();
+    int ok = K.ok && crypto_sign_seed_keypair(pk, sk, seed) == 0;
+    if (ok) sign_many(sk, 3, m, lens, mine);
+    for (int i = 0; ok && i < 3; i++)
+        ok = crypto_sign_detached(ref, NULL, m[i], lens[i], sk) == 0 && !memcmp(ref, mine[i], 64);
+    sodium_memzero(sk, sizeof sk);
+    sign_ok = ok;
+}
+
 #endif /* IVL_ED_FAST */
 
 struct ivl_edcache *ivl_edcache_new(void)
@@ -768,4 +969,21 @@ int ivl_ed25519_verify(struct ivl_edcache *c, const uint8_t sig[64], const uint8
 #endif
     if (c) atomic_fetch_add_explicit(&c->fallback, 1, memory_order_relaxed);
     return crypto_sign_verify_detached(sig, m, n, pk) ? -1 : 0;
+}
+
+int ivl_ed25519_sign_many(const uint8_t sk[64], size_t n, const uint8_t *const m[],
+                          const size_t len[], uint8_t (*sig)[64])
+{
+#ifdef IVL_ED_FAST
+    const char *off = getenv("IVL_NO_FAST_SIGN");
+    if (off && *off && strcmp(off, "0") != 0) return -1;
+    pthread_once(&k_once, constants_init);
+    pthread_once(&s_once, sign_selfcheck);
+    if (!sign_ok) return -1;
+    sign_many(sk, n, m, len, sig);
+    return 0;
+#else
+    (void)sk, (void)n, (void)m, (void)len, (void)sig;
+    return -1;
+#endif
 }

@@ -15,9 +15,10 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential clang pkg-config gettext libsodium-dev liblmdb-dev uuid-dev libcmocka-dev \
     libjansson-dev >/dev/null
-# tests: LMDB tools, the independent verifier, locales, man page, the report in a browser
+# tests: LMDB tools, the independent verifier, locales, man page, the report in
+# a browser, valgrind (the signer's constant-time check)
 $SUDO apt-get install -y -qq --no-install-recommends \
-    lmdb-utils python3 python3-cryptography locales groff-base util-linux \
+    valgrind lmdb-utils python3 python3-cryptography locales groff-base util-linux \
     chromium fonts-noto-cjk >/dev/null
 if ! locale -a 2>/dev/null | grep -qi '^zh_CN.utf8$'; then
     $SUDO sed -i 's/^# *zh_CN.UTF-8 UTF-8/zh_CN.UTF-8 UTF-8/' /etc/locale.gen

@@ -7,7 +7,9 @@
  * order), keys of small order and keys that do not decode. The tests also
  * check that the fast path really ran (its counters), that it never disagreed
  * with libsodium (which would turn it off), and that IVL_NO_KEY_TABLES turns
- * it off. The field's canonical encoding is checked on the values around p
+ * it off. The signer (ivl_ed25519_sign_many) must give libsodium's
+ * signatures byte for byte, and its constant-time multiples of B
+ * libsodium's points. The field's canonical encoding is checked on the values around p
  * by including the module itself.
  */
 #include <stdarg.h>
@@ -304,6 +306,111 @@ static void test_base_multiples(void **state)
     }
 }
 
+/* The constant-time [a]B of the signer against libsodium's, for scalars
+ * whose digits take every value -8..8: all 0x88 bytes (each digit 8, then
+ * carries), 0x77 (digits 7), 0x99 (-7 with carries), single bits, L - 1, and
+ * random scalars below L and below 2^255. Each encoding goes through the
+ * batch inversion, in groups of one and of all. */
+static void test_sign_base_mul(void **state)
+{
+    (void)state;
+    enum { N = 120 };
+    static const uint8_t L1[32] = {
+        0xec, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,       0xd6,
+        0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, [31] = 0x10}; /* L - 1 */
+    uint8_t a[N][32], want[N][32], one[32], all[N][32];
+    ge_p3 P[N];
+    fe acc[N];
+    sign_tab_build();
+    for (int i = 0; i < N; i++) {
+        if (i < 3)
+            memset(a[i], (int[]){0x88, 0x77, 0x99}[i], 32);
+        else if (i < 40)
+            memset(a[i], 0, 32), a[i][(i - 3) * 7 / 8] = (uint8_t)(1u << (i % 7));
+        else if (i == 40)
+            memcpy(a[i], L1, 32);
+        else if (i < 80)
+            crypto_core_ed25519_scalar_random(a[i]);
+        else
+            randombytes_buf(a[i], 32);
+        a[i][31] &= 127;
+        if (crypto_scalarmult_ed25519_base_noclamp(want[i], a[i]))
+            fail_msg("libsodium refused scalar %d", i);
+        base_mul_ct(&P[i], a[i]);
+        encode_many(&one, &P[i], acc, 1);
+        assert_memory_equal(one, want[i], 32);
+    }
+    encode_many(all, P, acc, N);
+    for (int i = 0; i < N; i++)
+        assert_memory_equal(all[i], want[i], 32);
+}
+
+/* Every digit, alone: select_ct gives e times the row's point, or the
+ * identity for 0, whichever position the digit has. */
+static void test_sign_select(void **state)
+{
+    (void)state;
+    sign_tab_build();
+    for (int q = 0; q < ROWS; q += 5)
+        for (int e = -8; e <= 8; e++) {
+            ge_precomp t;
+            ge_p3 acc, want;
+            ge_p1p1 r;
+            select_ct(&t, sign_tab[q], (int8_t)e);
+            ge_identity(&acc);
+            ge_madd(&r, &acc, &t, 0);
+            p1p1_to_p3(&acc, &r);
+            ge_identity(&want);
+            if (e) {
+                ge_madd(&r, &want, &K.base.t[q][(e > 0 ? e : -e) - 1], e < 0);
+                p1p1_to_p3(&want, &r);
+            }
+            uint8_t x[32], y[32];
+            ge_p2 a2, w2;
+            p3_to_p2(&a2, &acc);
+            p3_to_p2(&w2, &want);
+            ge_tobytes(x, &a2);
+            ge_tobytes(y, &w2);
+            assert_memory_equal(x, y, 32);
+        }
+}
+
+/* ivl_ed25519_sign_many against crypto_sign_detached(), byte for byte: 300
+ * keys, messages of 0 to 700 bytes, batches of 1 to 70 (across the groups
+ * of 32 that share an inversion). */
+static void test_sign_many(void **state)
+{
+    (void)state;
+    enum { MAXN = 70 };
+    static uint8_t msg[MAXN][700];
+    const uint8_t *m[MAXN];
+    size_t len[MAXN];
+    uint8_t sig[MAXN][64], want[64], pk[32], sk[64];
+    int sizes[] = {1, 2, 31, 32, 33, 64, 65, 70};
+    for (int i = 0; i < 300; i++) {
+        crypto_sign_keypair(pk, sk);
+        size_t n = (size_t)sizes[i % 8];
+        for (size_t j = 0; j < n; j++) {
+            len[j] = (size_t)randombytes_uniform(i % 3 ? 200 : 701);
+            randombytes_buf(msg[j], len[j]);
+            m[j] = msg[j];
+        }
+        memset(sig, 0, sizeof sig);
+        assert_int_equal(ivl_ed25519_sign_many(sk, n, m, len, sig), 0);
+        for (size_t j = 0; j < n; j++) {
+            crypto_sign_detached(want, NULL, m[j], len[j], sk);
+            assert_memory_equal(sig[j], want, 64);
+        }
+        for (size_t j = n; j < MAXN; j++) /* nothing written past n */
+            assert_true(sodium_is_zero(sig[j], 64));
+    }
+    assert_int_equal(ivl_ed25519_sign_many(sk, 0, m, len, sig), 0);
+    setenv("IVL_NO_FAST_SIGN", "1", 1);
+    assert_int_equal(ivl_ed25519_sign_many(sk, 1, m, len, sig), -1);
+    unsetenv("IVL_NO_FAST_SIGN");
+    assert_true(sign_ok);
+}
+
 /* Through sigbatch on two threads, as verify and import check a log: 3,000
  * signatures by three keys (tables are made after 8 uses), bad ones at
  * 2,100 and 2,900: the lowest is named. Then all good: none is. */
@@ -351,6 +458,8 @@ int main(void)
         cmocka_unit_test(test_valid_and_altered), cmocka_unit_test(test_unreduced_s),
         cmocka_unit_test(test_small_order_r),     cmocka_unit_test(test_bad_keys),
         cmocka_unit_test(test_switched_off),      cmocka_unit_test(test_sigbatch),
+        cmocka_unit_test(test_sign_base_mul),     cmocka_unit_test(test_sign_select),
+        cmocka_unit_test(test_sign_many),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

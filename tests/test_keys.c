@@ -217,6 +217,26 @@ static void test_known_answer(void **state)
     assert_int_equal(ivl_key_sign(k, (const uint8_t *)text, tl, sig), IVL_OK);
     assert_memory_equal(sig, raw + 4, 64);
 
+    /* So must signing many at once, by the fast signer and by libsodium one
+     * by one (IVL_NO_FAST_SIGN): the vector among 40 other messages. */
+    for (int off = 0; off < 2; off++) {
+        const uint8_t *ms[41];
+        size_t ls[41];
+        uint8_t sigs[41][64], one[64];
+        for (int i = 0; i < 41; i++)
+            ms[i] = (const uint8_t *)text, ls[i] = (size_t)i * tl / 41;
+        ls[37] = tl;
+        if (off) setenv("IVL_NO_FAST_SIGN", "1", 1);
+        assert_int_equal(ivl_key_sign_many(k, 41, ms, ls, sigs), IVL_OK);
+        unsetenv("IVL_NO_FAST_SIGN");
+        assert_memory_equal(sigs[37], raw + 4, 64);
+        for (int i = 0; i < 41; i++) {
+            assert_int_equal(ivl_key_sign(k, ms[i], ls[i], one), IVL_OK);
+            assert_memory_equal(sigs[i], one, 64);
+        }
+    }
+    assert_int_equal(ivl_key_sign_many(NULL, 1, NULL, NULL, NULL), IVL_E_USAGE);
+
     /* The vector key survives a save/load round trip bit for bit. */
     assert_int_equal(ivl_key_save_params(k, at("pn.key"), "pw", 2, 0, FAST_OPS, FAST_MEM), IVL_OK);
     struct ivl_seckey *k2 = load_ok(at("pn.key"), "pw");

@@ -8,7 +8,11 @@
  *   mode 0: bytes 1-64 are the signature, the rest the message;
  *   mode 1: the rest from byte 9 is the message, signed with the key, then
  *           up to four bits of the signature are flipped, each named by a
- *           pair of bytes among 1-8 (9 bits of position, a bit to apply).
+ *           pair of bytes among 1-8 (9 bits of position, a bit to apply);
+ *   bit 3 set (any mode): the signer instead. Bytes 1-32 are a seed, the
+ *           rest is cut into up to 40 messages at the bytes equal to byte
+ *           33; ivl_ed25519_sign_many must sign them all as libsodium's
+ *           crypto_sign_detached() does, byte for byte.
  */
 #include "ed25519.h"
 #include "fuzz.h"
@@ -42,12 +46,38 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+static int sign_case(const uint8_t *data, size_t size)
+{
+    enum { MAXM = 40 };
+    uint8_t pub[32], sec[64], sigs[MAXM][64], want[64];
+    const uint8_t *m[MAXM];
+    size_t len[MAXM], n = 0;
+    if (size < 34) return 0;
+    crypto_sign_seed_keypair(pub, sec, data + 1);
+    const uint8_t *p = data + 34, *end = data + size;
+    while (n < MAXM) {
+        const uint8_t *cut = memchr(p, data[33], (size_t)(end - p));
+        m[n] = p;
+        len[n++] = (size_t)((cut ? cut : end) - p);
+        if (!cut) break;
+        p = cut + 1;
+    }
+    FUZZ_CHECK(ivl_ed25519_sign_many(sec, n, m, len, sigs) == 0, "the fast signer is off");
+    for (size_t i = 0; i < n; i++) {
+        crypto_sign_detached(want, NULL, m[i], len[i], sec);
+        FUZZ_CHECK(!memcmp(want, sigs[i], 64), "signature %zu of %zu differs from libsodium's", i,
+                   n);
+    }
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     uint8_t sig[64];
     const uint8_t *m;
     size_t n;
     if (size < 1) return 0;
+    if (data[0] & 8) return sign_case(data, size);
     int k = data[0] & 3;
     if (!(data[0] & 4)) {
         if (size < 65) return 0;
