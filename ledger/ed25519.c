@@ -293,7 +293,8 @@ struct keytab {
 static struct {
     fe d, d2, sqrtm1;
     struct keytab base; /* B's table (pk: B's encoding) */
-    int ok;             /* the constants passed their self-checks */
+    ge_p3 B;
+    int ok; /* the constants passed their self-checks */
 } K;
 
 static void p1p1_to_p2(ge_p2 *r, const ge_p1p1 *p)
@@ -458,18 +459,19 @@ static void invert_z(fe *zinv, const ge_p3 *p, size_t n)
     fe_copy(zinv[0], inv);
 }
 
-/* Fills tab with k 2^(16 q) P, affine. Returns -1 on allocation failure. */
-static int table_build(ge_precomp tab[ROWS][8], const ge_p3 *P)
+/* Fills tab[0..rows) with k 2^(shift q) P for k = 1..8, affine. Returns -1
+ * on allocation failure. */
+static int table_build(ge_precomp (*tab)[8], int rows, int shift, const ge_p3 *P)
 {
-    ge_p3 *pt = malloc(sizeof(ge_p3) * ROWS * 8);
-    fe *acc = malloc(sizeof(fe) * ROWS * 8);
+    ge_p3 *pt = malloc(sizeof(ge_p3) * (size_t)rows * 8);
+    fe *acc = malloc(sizeof(fe) * (size_t)rows * 8);
     if (!pt || !acc) {
         free(pt);
         free(acc);
         return -1;
     }
     ge_p3 base = *P;
-    for (int q = 0; q < ROWS; q++) {
+    for (int q = 0; q < rows; q++) {
         ge_cached c;
         ge_p1p1 t;
         p3_to_cached(&c, &base);
@@ -478,16 +480,16 @@ static int table_build(ge_precomp tab[ROWS][8], const ge_p3 *P)
             ge_add(&t, &pt[8 * q + k - 1], &c);
             p1p1_to_p3(&pt[8 * q + k], &t);
         }
-        if (q + 1 < ROWS) { /* base = 2^16 base */
+        if (q + 1 < rows) { /* base = 2^shift base */
             ge_p2 b;
             p3_to_p2(&b, &base);
-            ge_dbln(&b, &b, 15);
+            ge_dbln(&b, &b, shift - 1);
             ge_dbl(&t, &b);
             p1p1_to_p3(&base, &t);
         }
     }
-    invert_z(acc, pt, ROWS * 8);
-    for (int i = 0; i < ROWS * 8; i++) {
+    invert_z(acc, pt, (size_t)rows * 8);
+    for (int i = 0; i < rows * 8; i++) {
         fe x, y;
         ge_precomp *e = &tab[i / 8][i % 8];
         fe_mul(x, pt[i].X, acc[i]);
@@ -604,7 +606,8 @@ static void constants_init(void)
         ge_tobytes(back, &b2);
         ok = !memcmp(back, enc, 32) && enc[0] == 0x58 && enc[31] == 0x66;
     }
-    ok = ok && table_build(K.base.t, &B) == 0;
+    ok = ok && table_build(K.base.t, ROWS, 16, &B) == 0;
+    if (ok) K.B = B;
     memcpy(K.base.pk, enc, 32);
     K.ok = ok;
 }
@@ -643,7 +646,7 @@ static struct keytab *key_build(const uint8_t pk[32])
     if (ge_frombytes(&A, pk) != 0) goto bad;
     p3_to_p2(&a2, &A);
     ge_tobytes(back, &a2);
-    if (memcmp(back, pk, 32) != 0 || table_build(k->t, &A) != 0) goto bad;
+    if (memcmp(back, pk, 32) != 0 || table_build(k->t, ROWS, 16, &A) != 0) goto bad;
     return k;
 bad:
     free(k);
@@ -678,22 +681,32 @@ INLINE void fe_cswap(fe f, fe g, uint64_t mask)
     }
 }
 
-/* B's table again for signing: an entry's fifteen limbs (y + x, y - x,
- * 2dxy) padded to sixteen, as eight pairs that a constant-time selection
- * reads and masks two limbs at a time. */
+/* For signing, B's multiples k 2^(8 q) B for q = 0..31, k = 1..8 (as
+ * libsodium's): a scalar's odd digits, four doublings, its even digits. An
+ * entry's fifteen limbs (y + x, y - x, 2dxy) are padded to sixteen, as eight
+ * pairs that a constant-time selection reads and masks two limbs at a time. */
+#define SROWS 32
 typedef uint64_t v2u64 __attribute__((vector_size(16)));
-static v2u64 sign_tab[ROWS][8][8];
+static v2u64 sign_tab[SROWS][8][8];
 
-static void sign_tab_build(void)
+/* Returns -1 on allocation failure. */
+static int sign_tab_build(void)
 {
-    for (int q = 0; q < ROWS; q++)
+    ge_precomp(*t)[8] = malloc(sizeof(ge_precomp[SROWS][8]));
+    if (!t || table_build(t, SROWS, 8, &K.B) != 0) {
+        free(t);
+        return -1;
+    }
+    for (int q = 0; q < SROWS; q++)
         for (int k = 0; k < 8; k++) {
             uint64_t l[16] = {0};
-            memcpy(l, K.base.t[q][k].yplusx, sizeof(fe));
-            memcpy(l + 5, K.base.t[q][k].yminusx, sizeof(fe));
-            memcpy(l + 10, K.base.t[q][k].xy2d, sizeof(fe));
+            memcpy(l, t[q][k].yplusx, sizeof(fe));
+            memcpy(l + 5, t[q][k].yminusx, sizeof(fe));
+            memcpy(l + 10, t[q][k].xy2d, sizeof(fe));
             memcpy(sign_tab[q][k], l, sizeof l);
         }
+    free(t);
+    return 0;
 }
 
 /* t = e times the row's point: entry |e| - 1, negated when e < 0, the
@@ -725,32 +738,34 @@ static void select_ct(ge_precomp *t, const v2u64 row[8][8], int8_t e)
     fe_cmov(t->xy2d, minus, negm);
 }
 
-/* acc = [a]B for a < 2^255: B's table walked as in double_comb, an
- * addition for every digit (of the identity for a 0 digit). */
+/* acc = [a]B for a < 2^255: an addition for every digit (of the identity
+ * for a 0 digit), the odd digits' first. */
 static void base_mul_ct(ge_p3 *acc, const uint8_t a[32])
 {
     int8_t e[64];
     ge_precomp t;
     ge_p1p1 r;
+    ge_p2 d;
     recode(e, a);
     ge_identity(acc);
-    for (int pass = 3; pass >= 0; pass--) {
-        for (int q = 0; q < ROWS; q++) {
-            select_ct(&t, sign_tab[q], e[4 * q + pass]);
-            ge_madd(&r, acc, &t, 0);
-            p1p1_to_p3(acc, &r);
-        }
-        if (pass > 0) {
-            ge_p2 d;
-            p3_to_p2(&d, acc);
-            ge_dbln(&d, &d, 3);
-            ge_dbl(&r, &d);
-            p1p1_to_p3(acc, &r);
-        }
+    for (int i = 1; i < 64; i += 2) {
+        select_ct(&t, sign_tab[i / 2], e[i]);
+        ge_madd(&r, acc, &t, 0);
+        p1p1_to_p3(acc, &r);
+    }
+    p3_to_p2(&d, acc);
+    ge_dbln(&d, &d, 3);
+    ge_dbl(&r, &d);
+    p1p1_to_p3(acc, &r);
+    for (int i = 0; i < 64; i += 2) {
+        select_ct(&t, sign_tab[i / 2], e[i]);
+        ge_madd(&r, acc, &t, 0);
+        p1p1_to_p3(acc, &r);
     }
     sodium_memzero(e, sizeof e);
     sodium_memzero(&t, sizeof t);
     sodium_memzero(&r, sizeof r);
+    sodium_memzero(&d, sizeof d);
 }
 
 /* The encodings of n >= 1 points with one inversion for all; zinv is
@@ -835,8 +850,7 @@ static void sign_selfcheck(void)
     uint8_t seed[32], pk[32], sk[64], mine[3][64], ref[64];
     for (int i = 0; i < 32; i++)
         seed[i] = (uint8_t)(7 * i + 1);
-    if (K.ok) sign_tab_build();
-    int ok = K.ok && crypto_sign_seed_keypair(pk, sk, seed) == 0;
+    int ok = K.ok && sign_tab_build() == 0 && crypto_sign_seed_keypair(pk, sk, seed) == 0;
     if (ok) sign_many(sk, 3, m, lens, mine);
     for (int i = 0; ok && i < 3; i++)
         ok = crypto_sign_detached(ref, NULL, m[i], lens[i], sk) == 0 && !memcmp(ref, mine[i], 64);

@@ -61,9 +61,10 @@ void ivl_edcache_set_threshold(struct ivl_edcache *c, unsigned uses);
 /* Signs the n messages m[i] (len[i] bytes) with libsodium's 64-byte secret
  * key sk (seed || public key) into sig[i]: the signatures of
  * crypto_sign_detached(), byte for byte (Ed25519 is deterministic), in
- * about three quarters of its time: the multiples of B are read from B's
- * table above (selected in constant time, two limbs at a time), and the 32
- * signatures of a group share one inversion. It runs in constant time in
+ * about three quarters of its time: the multiples of B come from a table
+ * laid out as libsodium's but read two limbs at a time in constant time,
+ * the arithmetic is the checks' own, and the 32 signatures of a group
+ * share one inversion. It runs in constant time in
  * the key and the nonces (make ct checks it under valgrind). Returns 0, or
  * -1 when it cannot (no 128-bit integers, IVL_NO_FAST_SIGN set, or its
  * once-per-process comparison with libsodium failed): the caller then signs
