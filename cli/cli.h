@@ -86,6 +86,8 @@ struct cli_signer;
  * appending: with 256, a 1,000-row batch was 4 chunks, and the other core sat
  * idle while the appender signed its second one (docs/PERFORMANCE.md). */
 #define CLI_SIGN_CHUNK 32
+/* From this many rows on, a batch makes the fast signer's table. */
+#define CLI_FAST_SIGN_MIN 256
 int cli_signer_start(struct cli_signer **s, const char *origin, struct ivl_entry *es, size_t n,
                      size_t built, const char *uscc, const struct ivl_seckey *k);
 void cli_signer_built(struct cli_signer *s, size_t built, int error);

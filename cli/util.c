@@ -4,6 +4,7 @@
  * codes, passphrases, key-to-party checks, signing and appending.
  */
 #include "cli.h"
+#include "ed25519.h"
 #include "merkle.h"
 #include "fileio.h"
 #include "parse.h"
@@ -416,6 +417,17 @@ static void *signer_main(void *arg)
     return NULL;
 }
 
+/* A signing thread. The fast signer's table (half a millisecond) is made
+ * on the first, while the appending thread still makes rows; chunks signed
+ * before it is ready are signed by libsodium. Not worth it for a small
+ * batch. */
+static void *signer_thread(void *arg)
+{
+    struct cli_signer *s = arg;
+    if (s->n >= CLI_FAST_SIGN_MIN) ivl_ed25519_sign_prepare();
+    return signer_main(s);
+}
+
 void cli_signer_built(struct cli_signer *s, size_t built, int error)
 {
     pthread_mutex_lock(&s->mu);
@@ -446,7 +458,7 @@ int cli_signer_start(struct cli_signer **out, const char *origin, struct ivl_ent
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned want = cores > 2 ? (cores > 65 ? 64 : (unsigned)cores - 1) : 1;
     for (unsigned i = 0; i < want; i++)
-        if (!pthread_create(&s->th[s->nth], NULL, signer_main, s)) s->nth++;
+        if (!pthread_create(&s->th[s->nth], NULL, signer_thread, s)) s->nth++;
     *out = s;
     return 0;
 }

@@ -93,8 +93,9 @@ const uint8_t *ivl_key_secret(const struct ivl_seckey *k);
 int ivl_key_sign(const struct ivl_seckey *k, const uint8_t *msg, size_t len, uint8_t sig[64]);
 
 /* Signs msg[i] (len[i] bytes) into sig[i] for i < n: the same signatures as
- * ivl_key_sign(), made by ivl_ed25519_sign_many() where it can (about a
- * third less work per signature), else one by one. Errors as ivl_key_sign. */
+ * ivl_key_sign(), made by ivl_ed25519_sign_many() once
+ * ivl_ed25519_sign_prepare() has made it ready (about a quarter less work
+ * per signature), else one by one by libsodium. Errors as ivl_key_sign. */
 int ivl_key_sign_many(const struct ivl_seckey *k, size_t n, const uint8_t *const msg[],
                       const size_t len[], uint8_t (*sig)[64]);
 

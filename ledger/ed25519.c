@@ -838,7 +838,7 @@ static void sign_many(const uint8_t sk[64], size_t n, const uint8_t *const m[], 
 }
 
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
-static int sign_ok;
+static atomic_int sign_ok; /* set once the table is built and checked */
 
 /* Signs three messages with a fixed key both ways once per process: the
  * signer is used only when every byte agrees with libsodium's. */
@@ -855,7 +855,7 @@ static void sign_selfcheck(void)
     for (int i = 0; ok && i < 3; i++)
         ok = crypto_sign_detached(ref, NULL, m[i], lens[i], sk) == 0 && !memcmp(ref, mine[i], 64);
     sodium_memzero(sk, sizeof sk);
-    sign_ok = ok;
+    atomic_store(&sign_ok, ok);
 }
 
 #endif /* IVL_ED_FAST */
@@ -985,15 +985,24 @@ int ivl_ed25519_verify(struct ivl_edcache *c, const uint8_t sig[64], const uint8
     return crypto_sign_verify_detached(sig, m, n, pk) ? -1 : 0;
 }
 
+int ivl_ed25519_sign_prepare(void)
+{
+#ifdef IVL_ED_FAST
+    pthread_once(&k_once, constants_init);
+    pthread_once(&s_once, sign_selfcheck);
+    return atomic_load(&sign_ok) ? 0 : -1;
+#else
+    return -1;
+#endif
+}
+
 int ivl_ed25519_sign_many(const uint8_t sk[64], size_t n, const uint8_t *const m[],
                           const size_t len[], uint8_t (*sig)[64])
 {
 #ifdef IVL_ED_FAST
     const char *off = getenv("IVL_NO_FAST_SIGN");
     if (off && *off && strcmp(off, "0") != 0) return -1;
-    pthread_once(&k_once, constants_init);
-    pthread_once(&s_once, sign_selfcheck);
-    if (!sign_ok) return -1;
+    if (!atomic_load_explicit(&sign_ok, memory_order_acquire)) return -1; /* not prepared */
     sign_many(sk, n, m, len, sig);
     return 0;
 #else

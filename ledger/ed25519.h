@@ -58,17 +58,25 @@ void ivl_edcache_stats(const struct ivl_edcache *c, struct ivl_edcache_stats *ou
  * (default 8; 1 or 2 in tests). Set before the cache is used. */
 void ivl_edcache_set_threshold(struct ivl_edcache *c, unsigned uses);
 
+/* Builds the signer's table and compares the signer once with libsodium
+ * (about half a millisecond, once per process). Returns 0 when the signer
+ * is ready, -1 when it cannot be used (no 128-bit integers, out of memory,
+ * or the comparison failed). Safe to call from several threads; the batch
+ * commands call it on a signing thread while the rows are still being
+ * made. */
+int ivl_ed25519_sign_prepare(void);
+
 /* Signs the n messages m[i] (len[i] bytes) with libsodium's 64-byte secret
  * key sk (seed || public key) into sig[i]: the signatures of
  * crypto_sign_detached(), byte for byte (Ed25519 is deterministic), in
  * about three quarters of its time: the multiples of B come from a table
  * laid out as libsodium's but read two limbs at a time in constant time,
  * the arithmetic is the checks' own, and the 32 signatures of a group
- * share one inversion. It runs in constant time in
- * the key and the nonces (make ct checks it under valgrind). Returns 0, or
- * -1 when it cannot (no 128-bit integers, IVL_NO_FAST_SIGN set, or its
- * once-per-process comparison with libsodium failed): the caller then signs
- * with libsodium. Safe to call from several threads. */
+ * share one inversion. It runs in constant time in the key and the nonces
+ * (make ct checks it under valgrind). Returns 0, or -1, having written
+ * nothing, until ivl_ed25519_sign_prepare() has succeeded or when
+ * IVL_NO_FAST_SIGN is set: the caller then signs with libsodium. Safe to
+ * call from several threads. */
 int ivl_ed25519_sign_many(const uint8_t sk[64], size_t n, const uint8_t *const m[],
                           const size_t len[], uint8_t (*sig)[64]);
 

@@ -31,6 +31,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     cache = ivl_edcache_new();
     if (!cache) abort();
     ivl_edcache_set_threshold(cache, 1);
+    if (ivl_ed25519_sign_prepare()) abort();
     for (int i = 0; i < NKEYS; i++) {
         uint8_t seed[32] = {0}, sig[64], m[1] = {(uint8_t)i};
         seed[0] = (uint8_t)(0x40 + i);
