@@ -3,7 +3,8 @@
 #   make            build ./ivl
 #   make test       unit tests (cmocka) and whole-program tests (tests/*.sh)
 #   make asan       the same suite under AddressSanitizer + UBSan
-#   make ct         the signer under valgrind: nothing branches on a secret
+#   make ct         the signer: nothing branches on a secret (valgrind), no
+#                   nonce left on the stack
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Sources are picked up by wildcard: ledger/*.c and keys/*.c form libivl,
@@ -76,15 +77,22 @@ shell: $(BIN) $(FAILIO_SO)
 	@IVL=$(abspath $(BIN)) FAILIO=$(abspath $(FAILIO_SO)) sh tests/run-shell.sh
 
 # The signer runs in constant time: memcheck, with the secret key marked
-# undefined, reports any branch or address that depends on it (tests/ct/).
-CT_BIN := $(BUILD)/tests/ct/ct_sign
+# undefined, reports any branch or address that depends on it; and it leaves
+# no nonce or key on the stack (tests/ct/).
+CT_BIN   := $(BUILD)/tests/ct/ct_sign
+WIPE_BIN := $(BUILD)/tests/ct/wipe_sign
 
 $(CT_BIN): tests/ct/ct_sign.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-ct: $(CT_BIN)
+$(WIPE_BIN): tests/ct/wipe_sign.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS) -Wl,-z,now
+
+ct: $(CT_BIN) $(WIPE_BIN)
 	valgrind -q --error-exitcode=1 $(CT_BIN)
+	$(WIPE_BIN)
 
 test: unit shell ct
 

@@ -92,7 +92,8 @@ INLINE void fe_carry(fe h)
     h[0] += 19 * (h[4] >> 51), h[4] &= M51;
 }
 
-/* Inputs of add, sub, mul and sq have limbs below 2^53. */
+/* Inputs of add, mul and sq have limbs below 2^53; fe_sub's g below
+ * 4 (2^51 - 19) (a carried value, or a sum of two). */
 INLINE void fe_add(fe h, const fe f, const fe g)
 {
     for (int i = 0; i < 5; i++)
@@ -791,7 +792,7 @@ static void encode_many(uint8_t (*out)[32], const ge_p3 *p, fe *zinv, size_t n)
 static void sign_group(const uint8_t az[64], const uint8_t pk[32], size_t n,
                        const uint8_t *const m[], const size_t len[], uint8_t (*sig)[64])
 {
-    uint8_t h[64], nonce[SIGN_GROUP][32], renc[SIGN_GROUP][32], k[32], ka[32];
+    uint8_t h[64], nonce[SIGN_GROUP][32], renc[SIGN_GROUP][32], k[32], ka[32], wide[64];
     ge_p3 R[SIGN_GROUP];
     fe zinv[SIGN_GROUP];
     crypto_hash_sha512_state hs;
@@ -813,14 +814,32 @@ static void sign_group(const uint8_t az[64], const uint8_t pk[32], size_t n,
         crypto_core_ed25519_scalar_reduce(k, h);
         crypto_core_ed25519_scalar_mul(ka, k, az);
         memcpy(sig[i], renc[i], 32);
-        crypto_core_ed25519_scalar_add(sig[i] + 32, ka, nonce[i]);
+        /* S = (k a + r) mod L, added here rather than by
+         * crypto_core_ed25519_scalar_add(), which leaves its copy of the
+         * nonce on the stack (and the nonce gives away the key). Both
+         * terms are below L < 2^253: no carry past 32 bytes. */
+        memcpy(wide, ka, 32);
+        memset(wide + 32, 0, 32);
+        sodium_add(wide, nonce[i], 32);
+        crypto_core_ed25519_scalar_reduce(sig[i] + 32, wide);
     }
     sodium_memzero(h, sizeof h);
     sodium_memzero(nonce, sizeof nonce);
     sodium_memzero(ka, sizeof ka);
+    sodium_memzero(wide, sizeof wide);
     sodium_memzero(R, sizeof R);
     sodium_memzero(zinv, sizeof zinv);
     sodium_memzero(&hs, sizeof hs);
+}
+
+/* Zeroes the stack below the caller's frame, where sign_group and what it
+ * called kept copies the explicit wipes cannot reach: the table entry
+ * selected last (one digit of the last nonce), Z values, libsodium's
+ * scalar temporaries. sign_group's frame is about 7 KiB. */
+static __attribute__((noinline)) void scrub_stack(void)
+{
+    uint8_t b[32768];
+    sodium_memzero(b, sizeof b);
 }
 
 static void sign_many(const uint8_t sk[64], size_t n, const uint8_t *const m[], const size_t len[],
@@ -835,6 +854,7 @@ static void sign_many(const uint8_t sk[64], size_t n, const uint8_t *const m[], 
         sign_group(az, sk + 32, n - at < SIGN_GROUP ? n - at : SIGN_GROUP, m + at, len + at,
                    sig + at);
     sodium_memzero(az, sizeof az);
+    scrub_stack();
 }
 
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
