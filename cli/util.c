@@ -418,8 +418,9 @@ static void *signer_main(void *arg)
 }
 
 /* A signing thread. The fast signer's table (half a millisecond) is made
- * on the first, while the appending thread still makes rows; chunks signed
- * before it is ready are signed by libsodium. Not worth it for a small
+ * by the first to get here, while the appending thread still makes rows (the
+ * other signing threads wait for it); a chunk the appending thread signs
+ * before it is ready is signed by libsodium. Not worth it for a small
  * batch. */
 static void *signer_thread(void *arg)
 {
