@@ -854,12 +854,30 @@ static int witness_get(const struct replay *rp, uint64_t *size, uint8_t root[32]
     return ok ? 0 : -1;
 }
 
-static void witness_put(const struct replay *rp, uint64_t size, const uint8_t root[32])
+/* The head file is replaced in two steps: head.new is written and made
+ * durable first, while the log is still being checked (the head a
+ * successful verification reaches is the stored one, known from the start),
+ * and only a verdict of success renames it over "head". */
+struct witness {
+    char dir[PATH_MAX];
+    uint64_t size;
+    uint8_t root[32];
+    int ok; /* head.new holds size and root, on disk */
+    int thread;
+    pthread_t th;
+};
+
+static void witness_tmp(const struct witness *w, char *tmp, size_t n)
 {
-    char path[PATH_MAX + 8], tmp[PATH_MAX + 16], hex[65];
-    snprintf(path, sizeof path, "%s/head", rp->dir);
-    snprintf(tmp, sizeof tmp, "%s/head.new", rp->dir);
-    sodium_bin2hex(hex, sizeof hex, root, 32);
+    snprintf(tmp, n, "%s/head.new", w->dir);
+}
+
+static void witness_write(struct witness *w)
+{
+    char tmp[PATH_MAX + 16], hex[65];
+    witness_tmp(w, tmp, sizeof tmp);
+    sodium_bin2hex(hex, sizeof hex, w->root, 32);
+    w->ok = 0;
     unlink(tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
@@ -868,13 +886,61 @@ static void witness_put(const struct replay *rp, uint64_t size, const uint8_t ro
         return;
     }
     /* Durable: it is what a later rewrite of the log is caught against. */
-    int ok = fprintf(f, "ivl-verified %llu %s\n", (unsigned long long)size, hex) > 0 &&
+    int ok = fprintf(f, "ivl-verified %llu %s\n", (unsigned long long)w->size, hex) > 0 &&
              !fflush(f) && !fsync(fileno(f));
-    if (fclose(f) || !ok || rename(tmp, path)) {
+    if (fclose(f) || !ok) {
         unlink(tmp);
         return;
     }
-    int dfd = open(rp->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    w->ok = 1;
+}
+
+static void *witness_main(void *arg)
+{
+    witness_write(arg);
+    return NULL;
+}
+
+/* Starts writing head.new for a verification that would reach size and root. */
+static void witness_begin(struct witness *w, const struct replay *rp, uint64_t size,
+                          const uint8_t root[32])
+{
+    memset(w, 0, sizeof *w);
+    snprintf(w->dir, sizeof w->dir, "%s", rp->dir);
+    w->size = size;
+    memcpy(w->root, root, 32);
+    w->thread = !pthread_create(&w->th, NULL, witness_main, w);
+}
+
+static void witness_join(struct witness *w)
+{
+    if (w->thread) pthread_join(w->th, NULL);
+    w->thread = 0;
+}
+
+/* After the verdict: on success, head.new (rewritten if it does not hold
+ * what was verified) replaces head; otherwise it is removed. */
+static void witness_end(struct witness *w, int verified, uint64_t size, const uint8_t root[32])
+{
+    char tmp[PATH_MAX + 16], path[PATH_MAX + 8];
+    witness_join(w);
+    witness_tmp(w, tmp, sizeof tmp);
+    if (!verified) {
+        if (w->ok) unlink(tmp);
+        return;
+    }
+    if (!w->ok || w->size != size || memcmp(w->root, root, 32)) {
+        w->size = size;
+        memcpy(w->root, root, 32);
+        witness_write(w);
+        if (!w->ok) return;
+    }
+    snprintf(path, sizeof path, "%s/head", w->dir);
+    if (rename(tmp, path)) {
+        unlink(tmp);
+        return;
+    }
+    int dfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);
@@ -952,6 +1018,8 @@ int ivl_verify(struct ivl_ledger *l, const struct ivl_verify_opts *o, struct ivl
         }
     }
     if (!cached && (rc = replay_open(&rp, o->tmpdir))) goto out_orig;
+    struct witness w;
+    if (cached) witness_begin(&w, &rp, stored.size, stored.root);
     struct read_ahead ra = {{-1, -1}, 0, 0};
     if (start) read_ahead_start(&ra, mdb_txn_env(orig.txn), rp.env);
     rc = verify_run(l, &orig, &rp, o, log_pub, start, rep);
@@ -971,14 +1039,16 @@ int ivl_verify(struct ivl_ledger *l, const struct ivl_verify_opts *o, struct ivl
         if (start && from <= start) now.sigs_from = cm.sigs_from;
         memcpy(now.root, rep->root, 32);
         memcpy(now.build, build, 32);
-        if (!cache_save(&rp, &orig, start, &now)) {
-            witness_put(&rp, rep->size, rep->root);
+        int saved = !cache_save(&rp, &orig, start, &now);
+        witness_end(&w, saved, rep->size, rep->root);
+        if (saved) {
             snprintf(rep->cache_dir, sizeof rep->cache_dir, "%s", rp.dir);
         } else {
             cache_drop(&rp); /* the verdict stands; the next run replays from 0 */
             ivl_err_clear();
         }
     } else if (cached) {
+        witness_end(&w, 0, 0, NULL);
         cache_drop(&rp);
     }
     replay_close(&rp);

@@ -32,6 +32,7 @@ case $dir in "$CACHE"/*) ;; *) fail "the cache is not under \$XDG_CACHE_HOME/ivl
 [ -f "$dir/data.mdb" ] && [ -f "$dir/head" ] || fail "no state or head in $dir"
 [ "$(file_mode "$dir/head")" = 600 ] && [ "$(file_mode "$dir/data.mdb")" = 600 ] || fail "cache files not private"
 grep -q "^ivl-verified $size $(ledger_root L)\$" "$dir/head" || fail "head file: $(cat "$dir/head")"
+[ ! -e "$dir/head.new" ] || fail "head.new left behind"
 
 echo "-- --from replays only the new entries, onto the kept state"
 "$IVL" -L L checkpoint >cp1
@@ -54,9 +55,12 @@ if command -v mdb_dump >/dev/null && command -v mdb_load >/dev/null; then
     "$IVL" -L L checkpoint >cp2
     cp -a L T
     "$PY" "$LMDB_EDIT" T budgets 0 -1 || fail "change a budget"
+    cp "$dir/head" head.before # T is L's copy: the same log key, the same cache
     assert_exit 3 "$IVL" --json -L T verify --from cp2
     assert_code tampered
     grep -q "budgets" "$ERR" || fail "the altered table is not named: $(cat "$ERR")"
+    cmp -s head.before "$dir/head" || fail "a failed verification replaced the head file"
+    [ ! -e "$dir/head.new" ] || fail "a failed verification left head.new"
     rm -rf T
 else
     echo "SKIP: lmdb-utils not installed"
@@ -128,8 +132,11 @@ for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24; do
     "$IVL" -L Fork2 issue --budget B --to "$U_SME" --amount 3 --key auth.key >/dev/null || fail "Fork2"
 done
 "$IVL" -L L verify >/dev/null || fail "L before Fork2"
+cp "$dir/head" head.before
 assert_exit 3 "$IVL" --json -L Fork2 verify # rewritten at L's size: the state is dropped
 assert_code fork
+cmp -s head.before "$dir/head" || fail "the refused history replaced the head file: $(cat "$dir/head")"
+[ ! -e "$dir/head.new" ] || fail "the refused history left head.new"
 assert_exit 3 "$IVL" --json -L Behind verify # shorter, and no tree left to show it is a prefix
 assert_code fork
 assert_grep "fewer than the" "$ERR"
