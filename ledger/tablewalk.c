@@ -10,11 +10,13 @@
  */
 #include "tablewalk.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #if MDB_VERSION_MAJOR == 0 && MDB_VERSION_MINOR == 9 && SIZE_MAX == UINT64_MAX &&                  \
     defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -33,8 +35,10 @@ int ivl_map_find(MDB_env *env, struct ivl_map *m)
     char *line = NULL;
     size_t cap = 0;
     memset(m, 0, sizeof *m);
+    m->fd = -1;
     if (mdb_env_get_fd(env, &fd) || fstat(fd, &sb) || mdb_env_stat(env, &ms) || !ms.ms_psize)
         return -1;
+    m->fd = fd;
     FILE *f = fopen("/proc/self/maps", "re");
     if (!f) return -1;
     int found = -1;
@@ -81,6 +85,7 @@ struct walk {
     unsigned ix[MAX_DEPTH], n[MAX_DEPTH];
     const uint8_t *leaf; /* the current leaf page, its nodes, the next one to read */
     unsigned ln, li, upper;
+    uint8_t *buf; /* with map->reads: a page for each level of the tree */
 };
 
 static inline unsigned rd16(const uint8_t *p)
@@ -152,17 +157,37 @@ static int walk_open(struct walk *w, const struct ivl_map *map, MDB_txn *txn, MD
     if (!db.entries || !db.depth || db.root >= w->npages) return -1;
     w->root = db.root;
     w->depth = db.depth;
+    if (map->reads && (map->fd < 0 || !(w->buf = malloc((size_t)db.depth * map->psize)))) return -1;
     return 0;
 }
 
+/* The bytes of page pgno: in the map, or read into the buffer of `level`. */
+static const uint8_t *page_bytes(const struct walk *w, uint64_t pgno, unsigned level)
+{
+    const struct ivl_map *m = w->map;
+    if (!m->reads) return m->base + pgno * m->psize;
+    uint8_t *p = w->buf + (size_t)level * m->psize;
+    size_t got = 0;
+    while (got < m->psize) {
+        ssize_t r = pread(m->fd, p + got, m->psize - got, (off_t)(pgno * m->psize + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return NULL;
+        got += (size_t)r;
+    }
+    return p;
+}
+
 /* Page pgno, checked to be a `kind` page numbered pgno with at least one
- * node; its node count and the start of its nodes. NULL if it is not. */
-static const uint8_t *page(const struct walk *w, uint64_t pgno, unsigned kind, unsigned *n,
-                           unsigned *upper)
+ * node; its node count and the start of its nodes. NULL if it is not.
+ * `level`: where in the tree (a leaf is at depth - 1), for the buffer a page
+ * read from the file goes to. */
+static const uint8_t *page(const struct walk *w, uint64_t pgno, unsigned kind, unsigned level,
+                           unsigned *n, unsigned *upper)
 {
     const struct ivl_map *m = w->map;
     if (pgno >= w->npages) return NULL;
-    const uint8_t *p = m->base + pgno * m->psize;
+    const uint8_t *p = page_bytes(w, pgno, level);
+    if (!p) return NULL;
     unsigned lower = rd16(p + 12);
     *upper = rd16(p + 14);
     if (rd64(p) != pgno || rd16(p + 10) != kind || lower <= PAGE_HDR || lower > *upper ||
@@ -202,7 +227,7 @@ static int next_leaf(struct walk *w)
         w->started = 1;
         pgno = w->root;
         if (w->depth > 1) {
-            if (!(w->pg[0] = page(w, pgno, P_BRANCH, &w->n[0], &upper))) return -1;
+            if (!(w->pg[0] = page(w, pgno, P_BRANCH, 0, &w->n[0], &upper))) return -1;
             w->ix[0] = 0;
             w->top = 1;
         }
@@ -217,7 +242,7 @@ static int next_leaf(struct walk *w)
         if (!nd) return -1;
         pgno = rd16(nd) | (uint64_t)rd16(nd + 2) << 16 | (uint64_t)rd16(nd + 4) << 32;
         if (l + 2 == w->depth) break;
-        if (!(w->pg[l + 1] = page(w, pgno, P_BRANCH, &w->n[l + 1], &upper))) return -1;
+        if (!(w->pg[l + 1] = page(w, pgno, P_BRANCH, l + 1, &w->n[l + 1], &upper))) return -1;
         w->ix[l + 1] = 0;
         w->top = l + 2;
     }
@@ -225,7 +250,7 @@ static int next_leaf(struct walk *w)
         w->done = 1;
         return w->seen == w->entries ? 0 : -1;
     }
-    if (!(w->leaf = page(w, pgno, P_LEAF, &n, &upper))) return -1;
+    if (!(w->leaf = page(w, pgno, P_LEAF, w->depth - 1, &n, &upper))) return -1;
     w->ln = n;
     w->li = 0;
     w->upper = upper;
@@ -262,31 +287,26 @@ static int leaves_same(const struct walk *a, const struct walk *b)
     return 1;
 }
 
-int ivl_tables_same(const struct ivl_map *ma, MDB_txn *a, MDB_dbi da, const struct ivl_map *mb,
-                    MDB_txn *b, MDB_dbi db, const char *name, void (*every)(void *), void *ctx,
-                    unsigned every_n)
+static int walk_both(struct walk *pa, struct walk *pb, void (*every)(void *), void *ctx,
+                     unsigned every_n)
 {
-    struct walk wa, wb;
     const uint8_t *na, *nb;
     size_t la, lb;
     unsigned since = 0;
-    if (ma->psize != mb->psize || walk_open(&wa, ma, a, da, name) ||
-        walk_open(&wb, mb, b, db, name))
-        return 0;
     for (;;) {
-        if (wa.li == wa.ln && wb.li == wb.ln) {
+        if (pa->li == pa->ln && pb->li == pb->ln) {
             /* Both at the start of a page: compare them whole if they are alike. */
-            int ra = next_leaf(&wa), rb = next_leaf(&wb);
+            int ra = next_leaf(pa), rb = next_leaf(pb);
             if (ra != rb || ra < 0) return 0;
             if (!ra) return 1;
-            if (leaves_same(&wa, &wb)) {
-                wa.seen += wa.ln;
-                wb.seen += wb.ln;
-                if (wa.seen > wa.entries || wb.seen > wb.entries) return 0;
-                wa.li = wa.ln;
-                wb.li = wb.ln;
+            if (leaves_same(pa, pb)) {
+                pa->seen += pa->ln;
+                pb->seen += pb->ln;
+                if (pa->seen > pa->entries || pb->seen > pb->entries) return 0;
+                pa->li = pa->ln;
+                pb->li = pb->ln;
                 ivl_walk_stats.pages_same++;
-                if ((since += wa.ln) >= every_n && every) {
+                if ((since += pa->ln) >= every_n && every) {
                     every(ctx);
                     since -= every_n;
                 }
@@ -295,7 +315,7 @@ int ivl_tables_same(const struct ivl_map *ma, MDB_txn *a, MDB_dbi da, const stru
         }
         /* A node's header holds the sizes of its key and value: equal nodes
          * are equal records. */
-        int ra = next_record(&wa, &na, &la), rb = next_record(&wb, &nb, &lb);
+        int ra = next_record(pa, &na, &la), rb = next_record(pb, &nb, &lb);
         if (ra != rb || ra < 0) return 0;
         if (!ra) return 1;
         if (la != lb || memcmp(na, nb, la)) return 0;
@@ -305,6 +325,21 @@ int ivl_tables_same(const struct ivl_map *ma, MDB_txn *a, MDB_dbi da, const stru
             since -= every_n;
         }
     }
+}
+
+int ivl_tables_same(const struct ivl_map *ma, MDB_txn *a, MDB_dbi da, const struct ivl_map *mb,
+                    MDB_txn *b, MDB_dbi db, const char *name, void (*every)(void *), void *ctx,
+                    unsigned every_n)
+{
+    struct walk wa, wb;
+    int same = 0;
+    if (ma->psize != mb->psize || walk_open(&wa, ma, a, da, name)) return 0;
+    if (!walk_open(&wb, mb, b, db, name)) {
+        same = walk_both(&wa, &wb, every, ctx, every_n);
+        free(wb.buf);
+    }
+    free(wa.buf);
+    return same;
 }
 
 #else /* not LMDB 0.9 on a little-endian 64-bit machine: cursors only */

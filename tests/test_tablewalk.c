@@ -7,7 +7,9 @@
  * child pages past the file or looping back, values on overflow pages.
  * Tables it does not read (duplicates, overflow pages) get "cannot tell".
  * A last test flips single bytes all over the pages and checks that every
- * flip inside a record is seen.
+ * flip inside a record is seen. Every test runs twice: walking the maps, and
+ * reading the pages from the files with pread() (map.reads), as verify does
+ * for environments too large to stay resident.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -113,11 +115,16 @@ static uint64_t *shuffled(size_t n, uint32_t seed)
     return o;
 }
 
+/* 1 in the second run of every test: pages are read from the files. */
+static int read_pages;
+
 static void reader(struct env *e)
 {
     if (e->rd) mdb_txn_abort(e->rd);
     assert_int_equal(mdb_txn_begin(e->env, NULL, MDB_RDONLY, &e->rd), 0);
     assert_int_equal(ivl_map_find(e->env, &e->map), 0);
+    assert_int_equal(e->map.reads, 0);
+    e->map.reads = read_pages;
 }
 
 static int calls;
@@ -180,6 +187,9 @@ static void test_map_found(void **state)
     assert_int_equal(mdb_env_stat(a.env, &st), 0);
     assert_int_equal(a.map.psize, st.ms_psize);
     assert_true(a.map.npages >= info.me_last_pgno + 1);
+    mdb_filehandle_t fd;
+    assert_int_equal(mdb_env_get_fd(a.env, &fd), 0);
+    assert_int_equal(a.map.fd, fd);
     /* Page 0 is a meta page: its number 0, its flags P_META. */
     uint64_t pgno;
     uint16_t flags;
@@ -737,15 +747,57 @@ static void test_flips(void **state)
     env_close(&b);
 }
 
+/* With reads, the pages come from the file, not from the map: a private
+ * copy of the map with a record's byte changed is seen as different when
+ * walked, and not when the pages are read (the meta pages still come from
+ * the map). Without a file to read, a walk cannot tell. */
+static void test_reads_from_file(void **state)
+{
+    (void)state;
+    struct env a, b;
+    pair(&a, &b, 3000, 50);
+    reader(&a);
+    reader(&b);
+    MDB_envinfo info;
+    assert_int_equal(mdb_env_info(a.env, &info), 0);
+    size_t fsize = (info.me_last_pgno + 1) * a.map.psize;
+    uint8_t *copy = malloc(fsize);
+    assert_non_null(copy);
+    memcpy(copy, a.map.base, fsize);
+    uint8_t k[8];
+    key_of(1234, k);
+    MDB_val kv = {8, k}, vv;
+    assert_int_equal(mdb_get(a.rd, a.dbi, &kv, &vv), 0);
+    copy[(const uint8_t *)vv.mv_data - a.map.base + 3] ^= 0x40;
+    struct ivl_map m = a.map;
+    m.base = copy;
+    m.len = fsize;
+    m.reads = 0;
+    assert_int_equal(ivl_tables_same(&m, a.rd, a.dbi, &b.map, b.rd, b.dbi, "t", NULL, NULL, 512),
+                     0);
+    m.reads = 1;
+    assert_int_equal(ivl_tables_same(&m, a.rd, a.dbi, &b.map, b.rd, b.dbi, "t", NULL, NULL, 512),
+                     1);
+    m.fd = -1;
+    assert_int_equal(ivl_tables_same(&m, a.rd, a.dbi, &b.map, b.rd, b.dbi, "t", NULL, NULL, 512),
+                     0);
+    free(copy);
+    env_close(&a);
+    env_close(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_map_found),      cmocka_unit_test(test_same_layout),
-        cmocka_unit_test(test_other_layout),   cmocka_unit_test(test_differences),
-        cmocka_unit_test(test_empty),          cmocka_unit_test(test_old_snapshot),
-        cmocka_unit_test(test_not_walked),     cmocka_unit_test(test_forged_pages),
-        cmocka_unit_test(test_forged_count),   cmocka_unit_test(test_forged_meta),
-        cmocka_unit_test(test_one_key_branch), cmocka_unit_test(test_flips),
+        cmocka_unit_test(test_map_found),       cmocka_unit_test(test_same_layout),
+        cmocka_unit_test(test_other_layout),    cmocka_unit_test(test_differences),
+        cmocka_unit_test(test_empty),           cmocka_unit_test(test_old_snapshot),
+        cmocka_unit_test(test_not_walked),      cmocka_unit_test(test_forged_pages),
+        cmocka_unit_test(test_forged_count),    cmocka_unit_test(test_forged_meta),
+        cmocka_unit_test(test_one_key_branch),  cmocka_unit_test(test_flips),
+        cmocka_unit_test(test_reads_from_file),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("walking the maps", tests, NULL, NULL);
+    read_pages = 1;
+    return failed + cmocka_run_group_tests_name("reading the files", tests, NULL, NULL);
 }
