@@ -54,8 +54,8 @@ struct ivl_map {
  * small by dropping the maps' pages now and then (verify.c) walks a large
  * environment that way: dropping the pages also drops the neighbours the
  * kernel mapped around each fault before the walk reached them, and the
- * walk then faults for each of them again (at 1,000,000 entries, two thirds
- * of an incremental verification went there). The bytes read are the same
+ * walk then faults for each of them again (at 1,000,000 entries, more than
+ * half of an incremental verification went there). The bytes read are the same
  * bytes: LMDB writes no page of a read transaction's snapshot while the
  * transaction lives, and writes through the file, not the map. */
 int ivl_map_find(MDB_env *env, struct ivl_map *m);
